@@ -1,0 +1,13 @@
+import { defineActivation } from "./registry.js";
+
+/** The identity f(x) = x ("no activation"): built into the core as the Dense default, as in Keras. */
+export const linear = defineActivation({
+  name: "linear",
+  family: "core",
+  package: "@neurite/core",
+  version: "0.1.0",
+  description: "x (the identity: a layer without a non-linearity)",
+  params: {},
+  meta: { range: [-Infinity, Infinity], monotonic: true, smoothAtZero: true },
+  formula: (x) => x,
+});

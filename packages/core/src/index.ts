@@ -1,0 +1,56 @@
+/**
+ * @neurite/core: tensors, autograd, the Backend / Activation / Layer plugin contracts and their registries,
+ * models and training. It imports no backend and no activation family: register them with `use(...)`.
+ */
+import { linear } from "./activation/linear.js";
+import { activations } from "./activation/registry.js";
+import { layers } from "./layer/registry.js";
+import { builtinLayers } from "./layers/index.js";
+
+// the core's own built-ins (the identity activation, the basic layers) are there from the start
+activations.register(linear);
+layers.register(builtinLayers.layers);
+
+export * from "./errors.js";
+// expressions
+export * as expr from "./expr/expr.js";
+export {
+  Expr, type ExprLike, type ExprNode, type UnaryOp, type BinaryOp, UNARY_OPS, BINARY_OPS,
+  constant, input, scalar, param, output, unary, binary, lift, topoOrder, children, mapExpr, exprArity,
+} from "./expr/expr.js";
+export { derive } from "./expr/derive.js";
+export { compileScalar, exprToJs, UNARY_JS, BINARY_JS, PRIMITIVE_HELPERS, type ScalarFunction, type LeafSource } from "./expr/evaluate.js";
+export { erf as erf64, sigmoid as sigmoid64 } from "./expr/math.js";
+// backends
+export * from "./backend/contract.js";
+export * from "./backend/registry.js";
+// tensors
+export { Tensor, type NestedArray } from "./tensor/tensor.js";
+export { Variable } from "./tensor/variable.js";
+export { broadcastShapes, sizeOf, stridesOf } from "./tensor/shape.js";
+export * from "./ops/index.js";
+// autograd and memory
+export { valueAndGrad, grad, valueAndGradOf, customVjp, noGrad, type ValueAndGrads, type CustomVjp } from "./autograd/tape.js";
+export { scope, scopeAsync, keep } from "./autograd/scope.js";
+// plugins
+export { Registry, type PluginIdentity, type RegisterOptions } from "./registry/registry.js";
+export { use, type Plugin } from "./registry/use.js";
+export * from "./activation/contract.js";
+export {
+  activations, defineActivation, defineFamily, registerActivations, resolveActivation, resolveParams, bindActivation,
+  activationMeta, serializeActivation, deserializeActivation,
+} from "./activation/registry.js";
+export { applyActivation, activationProgram, scalarActivation, trainableParams, type ScalarActivation, type ActivationProgram } from "./activation/apply.js";
+export { linear } from "./activation/linear.js";
+export * from "./layer/contract.js";
+export { layers, defineLayer, defineLayerFamily, ConfigReader } from "./layer/registry.js";
+export * from "./layers/index.js";
+// models and training
+export * from "./model/sequential.js";
+export * from "./training/initializers.js";
+export * from "./training/losses.js";
+export * from "./training/optimizers.js";
+export * from "./training/metrics.js";
+export * from "./training/callbacks.js";
+export * from "./training/diagnostics.js";
+export * from "./io/serialize.js";

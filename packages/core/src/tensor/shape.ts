@@ -1,0 +1,79 @@
+import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
+
+/** Number of elements of a shape (1 for a scalar's []). */
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides of a contiguous tensor. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+/** Validates a user-given shape: non-negative integers. */
+export function checkShape(shape: readonly number[], what = "shape"): void {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ArgumentError(`${what} must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+/** NumPy broadcasting of several shapes; the error names the op and every shape. */
+export function broadcastShapes(op: string, shapes: readonly (readonly number[])[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const d = s[s.length - 1 - i]!;
+      const j = rank - 1 - i;
+      const cur = out[j]!;
+      if (d === cur || d === 1) continue;
+      if (cur === 1) out[j] = d;
+      else {
+        throw new ShapeError(
+          `${op}: shapes ${shapes.map(fmtShape).join(" and ")} cannot be broadcast together ` +
+            `(axis ${j} of the result: ${cur} vs ${d}); sizes must match or be 1`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** Strides to read a contiguous tensor of `shape` broadcast to `outShape` (0 on broadcast axes). */
+export function broadcastStrides(shape: readonly number[], outShape: readonly number[]): number[] {
+  const own = stridesOf(shape);
+  const offset = outShape.length - shape.length;
+  return outShape.map((_, j) => {
+    const i = j - offset;
+    return i < 0 || shape[i] === 1 ? 0 : own[i]!;
+  });
+}
+
+/** Normalizes an axis (negative counts from the end) with a clear error. */
+export function normalizeAxis(axis: number, rank: number, op: string): number {
+  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+    throw new ArgumentError(`${op}: axis must be an integer in [${-rank}, ${rank - 1}] for a rank-${rank} tensor, got ${axis}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Normalizes reduction axes: undefined means all; sorted, unique. */
+export function normalizeAxes(axes: number | readonly number[] | undefined, rank: number, op: string): number[] {
+  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = typeof axes === "number" ? [axes] : axes;
+  const out = [...new Set(list.map((a) => normalizeAxis(a, rank, op)))].sort((a, b) => a - b);
+  if (out.length !== list.length) throw new ArgumentError(`${op}: axes must not repeat, got ${JSON.stringify(axes)}`);
+  return out;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
