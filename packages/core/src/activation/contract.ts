@@ -136,6 +136,8 @@ export type ActivationConfig = {
 }[ActivationName];
 
 /** Everything that names an activation: an installed name, a config, a plugin object, or a bound activation. */
+// ActivationName and ActivationConfig are `never` until a family package fills ActivationRegistry in
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents, @typescript-eslint/no-duplicate-type-constituents
 export type ActivationSpec = ActivationName | ActivationConfig | ActivationPlugin | BoundActivation;
 
 /** An activation with every parameter resolved and validated: what layers hold and models save. */

@@ -95,7 +95,7 @@ export function bindActivation<P extends ActivationParams>(plugin: ActivationPlu
 export function resolveActivation(spec: ActivationSpec | string | { readonly name: string }): BoundActivation {
   if (typeof spec === "string") return bindActivation(activations.get(spec));
   if (!spec || typeof spec !== "object") throw new ArgumentError(`activation must be a name, { name, ...params }, or a plugin, got ${fmtValue(spec)}`);
-  if ("kind" in spec && spec.kind === "bound-activation") return spec as BoundActivation;
+  if ("kind" in spec && spec.kind === "bound-activation") return spec;
   if ("kind" in spec && spec.kind === "activation") return bindActivation(spec as ActivationPlugin);
   const { name, ...params } = spec as { name: string } & Record<string, unknown>;
   if (typeof name !== "string") throw new ArgumentError(`activation config needs a name, got ${fmtValue(spec)}`);

@@ -160,7 +160,7 @@ export function customVjp<A extends Tensor[]>(fn: CustomVjp<A>, name = "customVj
     const tracking = engine.noGradDepth === 0 && args.some((t) => t.requiresGrad);
     const { output, residuals = [] } = noGrad(() => fn.forward(...args));
     if (!tracking) {
-      for (const r of residuals) if (r !== output && !args.includes(r as never)) r.dispose();
+      for (const r of residuals) if (r !== output && !args.includes(r)) r.dispose();
       return output;
     }
     return record(output, name, args, (g) => fn.backward(g, residuals, ...args));

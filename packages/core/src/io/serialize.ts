@@ -114,7 +114,7 @@ export function loadModel(saved: SavedModel | { json: unknown; weights: ArrayBuf
   const json = saved.json as ModelJSON;
   if (!json || typeof json !== "object" || json.format !== MODEL_FORMAT) fail(`not a Neurite model (format ${JSON.stringify((json as { format?: unknown })?.format)})`);
   if (json.formatVersion !== MODEL_FORMAT_VERSION) fail(`format version ${json.formatVersion} is not supported (this is version ${MODEL_FORMAT_VERSION})`);
-  if (!Array.isArray(json.layers) || !Array.isArray(json.weights) || !Array.isArray(json.inputShape)) fail("layers, weights or inputShape is missing");
+  if (![json.layers, json.weights, json.inputShape].every((v: unknown) => Array.isArray(v))) fail("layers, weights or inputShape is missing");
   const raw = saved.weights;
   const bytes = raw instanceof ArrayBuffer ? new Uint8Array(raw) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
   const expected = json.weights.reduce((s, w) => s + sizeOf(w.shape) * 4, 0);

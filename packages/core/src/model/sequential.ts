@@ -59,6 +59,9 @@ interface Compiled {
   readonly metrics: readonly { name: string; fn: (t: Tensor, p: Tensor) => number }[];
 }
 
+/** Array.isArray without narrowing readonly arrays to any[]. */
+const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
+
 function resolveLayer(spec: LayerSpec): { plugin: LayerPlugin; config: Record<string, unknown> } {
   if (!spec || typeof spec !== "object" || !("type" in spec)) {
     throw new ArgumentError(`a layer must be { type, ...config } (e.g. { type: "dense", units: 8 }), got ${fmtValue(spec)}`);
@@ -90,7 +93,7 @@ export class Sequential {
   private callRandom: Random;
 
   constructor(specs: readonly LayerSpec[], options: SequentialOptions = {}) {
-    if (!Array.isArray(specs) || specs.length === 0) throw new ArgumentError("sequential: needs a non-empty array of layers");
+    if (!isArray(specs) || specs.length === 0) throw new ArgumentError("sequential: needs a non-empty array of layers");
     this.name = options.name ?? "sequential";
     this.seed = options.seed ?? 0;
     this.callRandom = new Random(this.seed ^ 0x5eed);
@@ -120,7 +123,7 @@ export class Sequential {
         const layerSeeds = new Random(seeds.nextUint32());
         const names = new Set<string>();
         layer.inputShape = shape;
-        layer.instance = layer.plugin.build(layer.config as never, shape, {
+        layer.instance = layer.plugin.build(layer.config, shape, {
           addWeight: (name, wshape, init, opts) => {
             if (names.has(name)) throw new ArgumentError(`layer ${layer.name}: weight "${name}" is created twice`);
             names.add(name);
@@ -231,7 +234,7 @@ export class Sequential {
     this.ensureBuilt(x);
     const viaLogits = c.loss.afterSoftmax !== undefined && this.layers[this.layers.length - 1]!.instance!.logits !== undefined;
     const out = this.apply(x, { training, logits: viaLogits });
-    const loss = viaLogits ? c.loss.afterSoftmax!(y, out) : c.loss.fn(y, out);
+    const loss = viaLogits && c.loss.afterSoftmax ? c.loss.afterSoftmax(y, out) : c.loss.fn(y, out);
     const logs: Logs = {};
     // argmax-based metrics read logits as well as probabilities
     for (const m of c.metrics) logs[m.name] = m.fn(y, out);

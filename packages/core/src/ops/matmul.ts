@@ -33,9 +33,10 @@ export function matmulGeometry(a: Tensor, b: Tensor, transposeA: boolean, transp
   };
 }
 
-/** Sums a batched gradient over the batch when the operand was a single broadcast matrix. */
+/** Sums a batched gradient over the batch when the operand was a single broadcast matrix (2-D, or a 3-D batch of 1). */
 function unbatch(g: Tensor, like: Tensor): Tensor {
-  return g.rank === like.rank ? g : sum(g, 0);
+  if (g.rank !== like.rank) return sum(g, 0);
+  return like.rank === 3 && like.shape[0] === 1 && g.shape[0] !== 1 ? sum(g, 0, true) : g;
 }
 
 /**

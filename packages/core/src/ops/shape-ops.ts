@@ -3,7 +3,7 @@ import { noGrad, record } from "../autograd/tape.js";
 import { binary, constant, input } from "../expr/expr.js";
 import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
 import { Storage, engine } from "../tensor/engine.js";
-import { broadcastShapes, checkShape, normalizeAxis, sameShape, sizeOf, stridesOf } from "../tensor/shape.js";
+import { broadcastShapes, normalizeAxis, sameShape, sizeOf, stridesOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { broadcastView, contiguousView, fused, onActiveBackend } from "./fused.js";
 import { sumTo } from "./reduce.js";
@@ -33,8 +33,11 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const unknown = shape.filter((d) => d === -1).length;
   const known = sizeOf(shape.filter((d) => d !== -1));
   const resolved = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.size / known) : d));
-  checkShape(resolved, "reshape: new shape");
-  if (unknown > 1 || sizeOf(resolved) !== x.size) {
+  if (!Array.isArray(shape) || shape.some((d) => d !== -1 && (!Number.isInteger(d) || d < 0))) {
+    throw new ArgumentError(`reshape: new shape must be an array of non-negative integers (one may be -1), got ${JSON.stringify(shape)}`);
+  }
+  // a −1 that does not resolve to a whole number is a size mismatch, reported as one
+  if (unknown > 1 || resolved.some((d) => !Number.isInteger(d)) || sizeOf(resolved) !== x.size) {
     throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}; the sizes must match (at most one -1)`);
   }
   const y = new Tensor(x.storage.retain(), resolved);

@@ -59,7 +59,9 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
 
 /** Normalizes an axis (negative counts from the end) with a clear error. */
 export function normalizeAxis(axis: number, rank: number, op: string): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
+  // a rank-0 tensor has no axes: accepting 0 here made sum(scalar, 0) read a size-NaN axis and return 0
+  if (rank === 0) throw new ArgumentError(`${op}: a rank-0 tensor (shape []) has no axis ${axis}; omit the axis or reshape it to [1] first`);
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
     throw new ArgumentError(`${op}: axis must be an integer in [${-rank}, ${rank - 1}] for a rank-${rank} tensor, got ${axis}`);
   }
   return axis < 0 ? axis + rank : axis;

@@ -147,7 +147,7 @@ export interface ResolvedLoss {
 export function resolveLoss(spec: LossSpec): ResolvedLoss {
   if (typeof spec === "function") return { name: spec.name || "loss", fn: spec };
   const name = typeof spec === "string" ? spec : spec?.name;
-  const entry = LOSSES[name as LossName];
+  const entry = LOSSES[name];
   if (!entry) throw new ArgumentError(`loss must be one of ${Object.keys(LOSSES).join(", ")} or a function, got ${fmtValue(spec)}`);
   const fromLogits = typeof spec === "object" && spec.fromLogits === true;
   if (fromLogits && !entry.logits) throw new ArgumentError(`loss ${name} has no fromLogits form`);

@@ -21,6 +21,11 @@ export interface Optimizer {
   config(): Record<string, number | boolean>;
   /** Frees the optimizer's state (moment buffers). */
   dispose(): void;
+  /**
+   * The state buffers kept for `param`, by name ("momentum"; "m", "v", "vMax"; "squareAvg", "gradAvg"),
+   * empty before its first step. For inspection and tests: the tensors are the optimizer's own, do not modify them.
+   */
+  state?(param: Variable): Readonly<Record<string, Tensor>>;
 }
 
 export interface SgdOptions {
@@ -61,7 +66,7 @@ class State {
   private readonly buffers = new Map<Variable, Map<string, Variable>>();
   get(p: Variable, key: string): Variable {
     let m = this.buffers.get(p);
-    if (!m) this.buffers.set(p, (m = new Map()));
+    if (!m) this.buffers.set(p, (m = new Map<string, Variable>()));
     let b = m.get(key);
     if (!b) {
       const z = zerosLike(p);
@@ -73,6 +78,9 @@ class State {
   }
   has(p: Variable, key: string): boolean {
     return this.buffers.get(p)?.has(key) ?? false;
+  }
+  view(p: Variable): Readonly<Record<string, Tensor>> {
+    return Object.fromEntries(this.buffers.get(p) ?? []);
   }
   dispose(): void {
     for (const m of this.buffers.values()) for (const b of m.values()) b.dispose();
@@ -135,6 +143,7 @@ export function sgd(options: SgdOptions = {}): Optimizer {
     },
     config: () => ({ lr: lr0, momentum, dampening, nesterov, weightDecay }),
     dispose: () => state.dispose(),
+    state: (p) => state.view(p),
   };
 }
 
@@ -192,6 +201,7 @@ function adamLike(name: string, options: AdamOptions, decoupled: boolean): Optim
     },
     config: () => ({ lr: lr0, beta1, beta2, eps, weightDecay, amsgrad }),
     dispose: () => state.dispose(),
+    state: (p) => state.view(p),
   };
 }
 
@@ -244,6 +254,7 @@ export function rmsprop(options: RmspropOptions = {}): Optimizer {
     },
     config: () => ({ lr: lr0, alpha, eps, momentum, centered, weightDecay }),
     dispose: () => state.dispose(),
+    state: (p) => state.view(p),
   };
 }
 

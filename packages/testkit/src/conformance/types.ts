@@ -1,0 +1,28 @@
+/** One checked case of a reference file on one backend. Every case read is reported: never dropped. */
+export type CaseStatus = "pass" | "fail" | "unsupported";
+
+export interface CaseResult {
+  readonly file: string;
+  readonly id: string;
+  readonly backend: string;
+  readonly status: CaseStatus;
+  /** Largest absolute error over every compared value (null when nothing was compared). */
+  readonly maxAbsErr: number | null;
+  /** Why it failed or is unsupported; empty when it passed. */
+  readonly message: string;
+  /** The op (activation cases) or section (mlp cases), for the per-op table. */
+  readonly op: string;
+}
+
+export interface ConformanceReport {
+  readonly cases: CaseResult[];
+  readonly summary: { pass: number; fail: number; unsupported: number };
+}
+
+/** Options every section runner receives. */
+export interface RunOptions {
+  /** Registered backend names to run on. */
+  readonly backends: readonly string[];
+  /** The file's path as given, for the report. */
+  readonly file: string;
+}
