@@ -3,7 +3,7 @@ import { engine } from "../tensor/engine.js";
 import { sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { scope } from "./scope.js";
-import { add, onesLike, zerosLike } from "../ops/index.js";
+import { add, clone, onesLike, zerosLike } from "../ops/index.js";
 
 /**
  * Records that `out` was computed from `inputs`, when a gradient is being taken with respect to one of them.
@@ -70,7 +70,15 @@ function backprop(y: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[] {
       if (!wanted.has(t.id)) grads.delete(t.id);
     }
   });
-  return wrt.map((w) => grads.get(w.id) ?? zerosLike(w));
+  // one tensor may be the gradient of several inputs (x + y passes g to both): hand out distinct tensors
+  const handedOut = new Set<Tensor>();
+  return wrt.map((w) => {
+    const g = grads.get(w.id);
+    if (!g) return zerosLike(w);
+    if (handedOut.has(g)) return noGrad(() => clone(g));
+    handedOut.add(g);
+    return g;
+  });
 }
 
 function markWatched(ts: readonly Tensor[]): () => void {

@@ -1,0 +1,107 @@
+import type {
+  Backend, BackendMemory, DataId, ElementwiseArgs, GatherArgs, MatmulArgs, MatmulEpilogueArgs, OptionalKernels,
+  ReduceArgs, ScatterAddArgs,
+} from "@neurite/core";
+import { adam } from "./adam.js";
+import { epilogueKernel } from "./codegen.js";
+import { elementwise } from "./elementwise.js";
+import { gather, scatterAdd } from "./gather.js";
+import { MatmulScratch, matmul } from "./matmul.js";
+import { CpuMemory, dataOf } from "./memory.js";
+import { Scratch64, reduce } from "./reduce.js";
+import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./rows.js";
+
+/**
+ * The plain-TypeScript CPU backend: Float32Array buffers, expressions compiled to fused JavaScript loops,
+ * a cache-blocked matmul, and every optional kernel. Single-threaded, no SIMD; works everywhere.
+ */
+export class CpuBackend implements Backend {
+  readonly name = "cpu";
+  readonly package = "@neurite/backend-cpu";
+
+  private readonly mem = new CpuMemory();
+  private readonly matmulScratch = new MatmulScratch();
+  private readonly scratch = new Scratch64();
+
+  /** Every optional fast path of the contract. */
+  readonly kernels: Partial<OptionalKernels> = {
+    softmax: (args) => softmax(args, this.scratch),
+    logSoftmax: (args) => logSoftmax(args),
+    softmaxBackward: (args) => softmaxBackward(args),
+    logSoftmaxBackward: (args) => logSoftmaxBackward(args),
+    adam: (args) => adam(args),
+    matmulEpilogue: (args) => this.matmulEpilogue(args),
+  };
+
+  /** A buffer of `size` float32 values; contents unspecified (it may be a recycled array). */
+  alloc(size: number): DataId {
+    return this.mem.alloc(size);
+  }
+
+  /** A buffer holding a copy of `values`. */
+  upload(values: Float32Array): DataId {
+    return this.mem.upload(values);
+  }
+
+  /** A copy of the buffer's values. */
+  read(id: DataId): Float32Array {
+    return this.mem.read(id);
+  }
+
+  /** Same as {@link read}; CPU memory is always readable synchronously. */
+  readAsync(id: DataId): Promise<Float32Array> {
+    // errors (a freed handle) become rejections
+    return Promise.resolve().then(() => this.mem.read(id));
+  }
+
+  /** Releases the buffer; its array may be recycled by a later alloc of the same size. Freeing twice is a no-op. */
+  free(id: DataId): void {
+    this.mem.free(id);
+  }
+
+  /** Live buffers and their bytes (recycled arrays waiting in the pool are not counted). */
+  memory(): BackendMemory {
+    return this.mem.memory();
+  }
+
+  elementwise(args: ElementwiseArgs): void {
+    elementwise(args);
+  }
+
+  reduce(args: ReduceArgs): void {
+    reduce(args, this.scratch);
+  }
+
+  matmul(args: MatmulArgs): void {
+    matmul(args, this.matmulScratch);
+  }
+
+  gather(args: GatherArgs): void {
+    gather(args);
+  }
+
+  scatterAdd(args: ScatterAddArgs): void {
+    scatterAdd(args);
+  }
+
+  /** matmul, then bias and activation over each output row block while it is still in cache. */
+  matmulEpilogue(args: MatmulEpilogueArgs): void {
+    const bias = args.bias === undefined ? null : dataOf(args.bias, "bias");
+    if (bias && bias.length < args.n) throw new RangeError(`cpu matmulEpilogue: bias holds ${bias.length} values, fewer than n = ${args.n}`);
+    if (!bias && !args.activation) {
+      matmul(args, this.matmulScratch);
+      return;
+    }
+    const kernel = epilogueKernel(args.activation, bias !== null);
+    matmul(args, this.matmulScratch, { kernel, bias, scalars: args.scalars });
+  }
+
+  capabilities(): Record<string, string | number | boolean> {
+    return { simd: false, threads: 1 };
+  }
+
+  /** Drops the recycled arrays; live buffers stay valid. */
+  dispose(): void {
+    this.mem.clearPool();
+  }
+}
