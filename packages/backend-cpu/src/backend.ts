@@ -88,12 +88,14 @@ export class CpuBackend implements Backend {
   matmulEpilogue(args: MatmulEpilogueArgs): void {
     const bias = args.bias === undefined ? null : dataOf(args.bias, "bias");
     if (bias && bias.length < args.n) throw new RangeError(`cpu matmulEpilogue: bias holds ${bias.length} values, fewer than n = ${args.n}`);
-    if (!bias && !args.activation) {
+    const pre = args.preActivation === undefined ? null : dataOf(args.preActivation, "preActivation");
+    if (pre && pre.length < args.batch * args.m * args.n) throw new RangeError(`cpu matmulEpilogue: preActivation holds ${pre.length} values, fewer than the output's ${args.batch * args.m * args.n}`);
+    if (!bias && !args.activation && !pre) {
       matmul(args, this.matmulScratch);
       return;
     }
-    const kernel = epilogueKernel(args.activation, bias !== null);
-    matmul(args, this.matmulScratch, { kernel, bias, scalars: args.scalars });
+    const kernel = epilogueKernel(args.activation, bias !== null, pre !== null);
+    matmul(args, this.matmulScratch, { kernel, bias, scalars: args.scalars, pre });
   }
 
   capabilities(): Record<string, string | number | boolean> {

@@ -13,7 +13,8 @@ export type StridedKernel = (
 ) => void;
 
 /** Row epilogue of matmul: out[o + j] = f(out[o + j] + bias[b + j]) for j < len. */
-export type EpilogueKernel = (out: Float32Array, o: number, len: number, bias: Float32Array | null, b: number, S: readonly number[]) => void;
+/** f(out + bias) over one row segment; z = out + bias is also stored into `pre` when given (the backward pass reads it). */
+export type EpilogueKernel = (out: Float32Array, o: number, len: number, bias: Float32Array | null, b: number, S: readonly number[], pre: Float32Array | null) => void;
 
 const MAX_CACHED = 1024;
 const cache = new Map<string, unknown>();
@@ -131,9 +132,9 @@ ${rewind}}
 }
 
 /** Bias add plus an optional activation of input(0), applied to one output row segment in place. */
-export function epilogueKernel(activation: Expr | undefined, hasBias: boolean): EpilogueKernel {
-  return cached(`${activation?.key ?? "identity"}|epilogue|${hasBias ? 1 : 0}`, () => {
-    const v = hasBias ? "(out[o + j] + bias[b + j])" : "out[o + j]";
+export function epilogueKernel(activation: Expr | undefined, hasBias: boolean, keepPre: boolean): EpilogueKernel {
+  return cached(`${activation?.key ?? "identity"}|epilogue|${hasBias ? 1 : 0}|${keepPre ? 1 : 0}`, () => {
+    const v = "z";
     let statements = "";
     let result = v;
     let scalars = "";
@@ -145,8 +146,10 @@ export function epilogueKernel(activation: Expr | undefined, hasBias: boolean): 
       ({ statements, result } = exprToJs(activation, { input, scalar: (j) => `s${j}`, output: noOutput }));
       scalars = scalarLocals(countScalars(activation));
     }
-    const body = `return function epilogue(out, o, len, bias, b, S) {
+    const body = `return function epilogue(out, o, len, bias, b, S, pre) {
 ${scalars}for (let j = 0; j < len; j++) {
+const z = ${hasBias ? "out[o + j] + bias[b + j]" : "out[o + j]"};
+${keepPre ? "pre[o + j] = z;" : ""}
 ${statements}
 out[o + j] = ${result};
 }

@@ -35,6 +35,8 @@ export interface Epilogue {
   readonly kernel: EpilogueKernel;
   readonly bias: Float32Array | null;
   readonly scalars: readonly number[];
+  /** Where z (before the activation) goes, laid out like out; null when not needed. */
+  readonly pre: Float32Array | null;
 }
 
 /** One product C = op(A)·op(B), A(i,p) = a[aOff + i·ars + p·acs], B(p,j) = b[bOff + p·brs + j·bcs], C row-major. */
@@ -108,7 +110,7 @@ function direct(g: Gemm, scratch: MatmulScratch, epilogue: Epilogue | undefined)
         c[ci + j] = acc;
       }
     }
-    if (epilogue) epilogue.kernel(c, ci, n, epilogue.bias, 0, epilogue.scalars);
+    if (epilogue) epilogue.kernel(c, ci, n, epilogue.bias, 0, epilogue.scalars, epilogue.pre);
   }
 }
 
@@ -151,7 +153,7 @@ function packed(g: Gemm, scratch: MatmulScratch, epilogue: Epilogue | undefined)
           }
         }
         if (epilogue && lastSlice) {
-          for (let r = 0; r < mc; r++) epilogue.kernel(c, cOff + (ic + r) * n + jc, nc, epilogue.bias, jc, epilogue.scalars);
+          for (let r = 0; r < mc; r++) epilogue.kernel(c, cOff + (ic + r) * n + jc, nc, epilogue.bias, jc, epilogue.scalars, epilogue.pre);
         }
       }
     }

@@ -35,7 +35,7 @@ function reference(c: Case, a: Float32Array, b: Float32Array): { value: Float64A
   return { value, scale };
 }
 
-function run(c: Case, seed: number, epilogue?: { bias: Float32Array | undefined; activation: Expr | undefined; scalars: number[] }): void {
+function run(c: Case, seed: number, epilogue?: { bias: Float32Array | undefined; activation: Expr | undefined; scalars: number[]; keepPre?: boolean }): void {
   const { be } = setup();
   const rand = rng(seed);
   const a = randomArray((c.broadcastA ? 1 : c.batch) * c.m * c.k, rand);
@@ -46,12 +46,14 @@ function run(c: Case, seed: number, epilogue?: { bias: Float32Array | undefined;
     transposeA: c.transposeA, transposeB: c.transposeB,
     aBatchStride: c.broadcastA ? 0 : c.m * c.k, bBatchStride: c.broadcastB ? 0 : c.k * c.n,
   };
+  const pre = epilogue?.keepPre ? be.upload(new Float32Array(c.batch * c.m * c.n).fill(NaN)) : undefined;
   if (epilogue) {
-    be.kernels.matmulEpilogue!({ ...args, bias: epilogue.bias && be.upload(epilogue.bias), activation: epilogue.activation, scalars: epilogue.scalars });
+    be.kernels.matmulEpilogue!({ ...args, bias: epilogue.bias && be.upload(epilogue.bias), activation: epilogue.activation, scalars: epilogue.scalars, preActivation: pre });
   } else {
     be.matmul(args);
   }
   const got = be.read(out);
+  const gotPre = pre && be.read(pre);
   const { value, scale } = reference(c, a, b);
   const f = epilogue?.activation && compileScalar(epilogue.activation);
   for (let e = 0; e < value.length; e++) {
@@ -59,6 +61,10 @@ function run(c: Case, seed: number, epilogue?: { bias: Float32Array | undefined;
     let tol = 1e-5 * Math.max(Math.abs(want), scale[e]!) + 1e-30;
     if (epilogue) {
       want += epilogue.bias?.[e % c.n] ?? 0;
+      // z, before the activation, is what the backward pass reads
+      if (gotPre && !(Math.abs(gotPre[e]! - want) <= 1e-5 * Math.max(Math.abs(want), scale[e]! + 1))) {
+        expect.fail(`${JSON.stringify(c)}: preActivation ${e} is ${gotPre[e]}, expected ${want}`);
+      }
       if (f) want = f([want], epilogue.scalars);
       tol = 1e-5 * Math.max(Math.abs(want), scale[e]! + 1);
     }
@@ -141,6 +147,14 @@ describe("matmulEpilogue", () => {
       run({ ...base, m: m!, n: n!, k: k! }, 16, { bias: undefined, activation: undefined, scalars: [] });
     }
     run({ ...base, batch: 3, m: 9, n: 40, k: 70, broadcastB: true }, 17, { bias: randomArray(40, rand), activation: x.sigmoid(), scalars: [] });
+  });
+
+  it("writes z = product + bias to preActivation when asked, on the direct and the blocked path", () => {
+    const rand = rng(21);
+    for (const [m, n, k] of [[3, 5, 4], [70, 300, 40]]) {
+      run({ ...base, m: m!, n: n!, k: k! }, 22, { bias: randomArray(n!, rand), activation: leaky, scalars: [0.1], keepPre: true });
+      run({ ...base, m: m!, n: n!, k: k! }, 23, { bias: undefined, activation: undefined, scalars: [], keepPre: true });
+    }
   });
 
   it("rejects a bias shorter than n and activations of other inputs", () => {

@@ -25,7 +25,7 @@ export { erf as erf64, sigmoid as sigmoid64 } from "./expr/math.js";
 export * from "./backend/contract.js";
 export * from "./backend/registry.js";
 // tensors
-export { Tensor, type NestedArray } from "./tensor/tensor.js";
+export { Tensor, makeTensor, type NestedArray } from "./tensor/tensor.js";
 export { Variable } from "./tensor/variable.js";
 export { broadcastShapes, sizeOf, stridesOf } from "./tensor/shape.js";
 export * from "./ops/index.js";

@@ -53,6 +53,12 @@ export interface ActivationKernel {
   backward?(backend: Backend, args: { x: DataId; y: DataId; g: DataId; out: DataId; size: number; params: ActivationParams }): void;
 }
 
+/**
+ * A function of an activation's parameters, declared through a method so that it is checked bivariantly: a
+ * plugin typed with its own parameters (`{ alpha: number }`) stays assignable to `ActivationPlugin`.
+ */
+export type ParamsFunction<P, R> = { bivariant(params: P): R }["bivariant"];
+
 interface ActivationBase<P extends ActivationParams> extends PluginIdentity {
   readonly kind: "activation";
   /** The family (and package) it belongs to: "relu", "sigmoid", … */
@@ -61,9 +67,9 @@ interface ActivationBase<P extends ActivationParams> extends PluginIdentity {
   readonly description: string;
   readonly params: ParamSpecs<P>;
   /** Metadata, possibly depending on the parameters (elu's range starts at −alpha). */
-  readonly meta: ActivationMeta | ((params: P) => ActivationMeta);
+  readonly meta: ActivationMeta | ParamsFunction<P, ActivationMeta>;
   /** Cross-parameter validation beyond each {@link ParamSpec} (hardTanh: minVal < maxVal); throw ArgumentError. */
-  readonly validate?: (params: P) => void;
+  readonly validate?: ParamsFunction<P, void>;
 }
 
 /**

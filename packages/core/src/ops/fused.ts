@@ -26,13 +26,14 @@ export function contiguousView(id: StridedView["id"], shape: readonly number[]):
   return { id, offset: 0, strides: stridesOf(shape) };
 }
 
-/** @internal brings a tensor's data to the active backend (copying if it lives on another one). */
+/** Brings a tensor's data to the active backend (copying if it lives on another one); for plugins that call backend kernels. */
 export function onActiveBackend(t: Tensor, op: string): Tensor {
   t.assertAlive(op);
   const b = engine.backend;
   if (t.backend === b) return t;
   const moved = new Tensor(new Storage(b, b.upload(t.dataSync()), t.size), t.shape);
-  return moved;
+  // the copy is differentiable: without this a gradient taken with respect to t silently came out zero
+  return record(moved, "toBackend", [t], (g) => [g]);
 }
 
 // derived backward programs, cached per forward program and input

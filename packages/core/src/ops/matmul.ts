@@ -24,7 +24,8 @@ export function matmulGeometry(a: Tensor, b: Tensor, transposeA: boolean, transp
   const aBatch = a.rank === 3 ? a.shape[0]! : 1;
   const bBatch = b.rank === 3 ? b.shape[0]! : 1;
   if (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1) throw new ShapeError(`${describe()}: batch sizes ${aBatch} and ${bBatch} differ`);
-  const batch = Math.max(aBatch, bBatch);
+  // NumPy broadcasting: a batch of 1 takes the other's size, including 0 (max() made an empty batch 1)
+  const batch = aBatch === 1 ? bBatch : aBatch;
   const outShape = a.rank === 3 || b.rank === 3 ? [batch, am, bn] : [am, bn];
   return {
     batch, m: am, n: bn, k: ak, outShape,

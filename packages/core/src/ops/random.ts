@@ -1,5 +1,20 @@
 import { ArgumentError } from "../errors.js";
 
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+
+/**
+ * The largest float32 strictly below x. (Scaling max by 0.9999999 before rounding, as before, rounded back up
+ * to max itself when max − min spans few float32 steps, breaking the half-open interval.)
+ */
+function float32Below(x: number): number {
+  f32[0] = x;
+  if (f32[0] < x) return f32[0];
+  if (f32[0] === 0) return -1.401298464324817e-45;
+  i32[0] = (i32[0] ?? 0) + (f32[0] > 0 ? -1 : 1);
+  return f32[0];
+}
+
 /**
  * A small seeded generator (sfc32, seeded through splitmix32) built on 32-bit integer arithmetic only, so the
  * same seed gives the same stream on every engine and platform. Normals use Box–Muller in float64, rounded
@@ -79,7 +94,7 @@ export class Random {
     for (let i = 0; i < n; i++) {
       // rounding to float32 can reach max itself; keep the interval half-open
       let v = Math.fround(min + (max - min) * this.next());
-      if (v >= max && max > min) v = Math.fround(min + (max - min) * 0.9999999);
+      if (v >= max && max > min) v = float32Below(max);
       out[i] = v;
     }
     return out;

@@ -171,7 +171,14 @@ export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0)
   const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
   const backend = engine.backend;
   const out = backend.alloc(outer * count * inner);
-  backend.gather({ x: x.storage.id, indices: idx.storage.id, outer, axisSize, inner, count, out });
+  try {
+    backend.gather({ x: x.storage.id, indices: idx.storage.id, outer, axisSize, inner, count, out });
+  } catch (e) {
+    // a bad index is reported by the backend; free what this call made so the error leaks nothing
+    backend.free(out);
+    if (idx !== indices) idx.dispose();
+    throw e;
+  }
   const y = new Tensor(new Storage(backend, out, sizeOf(shape)), shape);
   if (!x.requiresGrad || engine.noGradDepth > 0) {
     if (idx !== indices) idx.dispose();

@@ -177,7 +177,7 @@ function nest(values: Float32Array, shape: readonly number[]): NestedArray {
   return build(0, 0);
 }
 
-/** @internal wraps a fresh backend buffer of `shape` in a tensor. */
+/** Wraps a fresh backend buffer of `shape` in a tensor: for plugins that call a backend's optional kernels (softmax). */
 export function makeTensor(backend: Backend, id: import("../backend/contract.js").DataId, shape: readonly number[]): Tensor {
   return new Tensor(new Storage(backend, id, sizeOf(shape)), shape);
 }
