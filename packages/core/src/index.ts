@@ -38,7 +38,7 @@ export { use, type Plugin } from "./registry/use.js";
 export * from "./activation/contract.js";
 export {
   activations, defineActivation, defineFamily, registerActivations, resolveActivation, resolveParams, bindActivation,
-  activationMeta, serializeActivation, deserializeActivation,
+  activationMeta, serializeActivation, deserializeActivation, type ActivationSpecLoose,
 } from "./activation/registry.js";
 export { applyActivation, activationProgram, scalarActivation, trainableParams, type ScalarActivation, type ActivationProgram } from "./activation/apply.js";
 export { linear } from "./activation/linear.js";

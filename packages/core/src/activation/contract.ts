@@ -130,8 +130,10 @@ export interface ActivationFamily extends PluginIdentity {
  *   interface ActivationRegistry { elu: { alpha: number } }
  * }
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ActivationRegistry {}
+export interface ActivationRegistry {
+  /** The identity, built into the core. */
+  linear: Record<string, never>;
+}
 
 /** The name of an installed activation. */
 export type ActivationName = Extract<keyof ActivationRegistry, string>;
@@ -142,8 +144,6 @@ export type ActivationConfig = {
 }[ActivationName];
 
 /** Everything that names an activation: an installed name, a config, a plugin object, or a bound activation. */
-// ActivationName and ActivationConfig are `never` until a family package fills ActivationRegistry in
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents, @typescript-eslint/no-duplicate-type-constituents
 export type ActivationSpec = ActivationName | ActivationConfig | ActivationPlugin | BoundActivation;
 
 /** An activation with every parameter resolved and validated: what layers hold and models save. */

@@ -6,7 +6,6 @@ import type {
   ActivationMeta,
   ActivationParams,
   ActivationPlugin,
-  ActivationSpec,
   AxisActivation,
   BoundActivation,
   ElementwiseActivation,
@@ -88,15 +87,18 @@ export function bindActivation<P extends ActivationParams>(plugin: ActivationPlu
   return { kind: "bound-activation", plugin, params: Object.freeze(resolveParams(plugin, params)) };
 }
 
+/** Any activation spec, typed loosely: what files and untyped callers pass ({@link ActivationSpec} is the typed form). */
+export type ActivationSpecLoose = ActivationPlugin | BoundActivation | string | { readonly name: string };
+
 /**
  * Resolves any activation spec (an installed name, `{ name, ...params }`, a plugin or a bound activation)
  * to a bound activation, with clear errors for unknown names and invalid parameters.
  */
-export function resolveActivation(spec: ActivationSpec | string | { readonly name: string }): BoundActivation {
+export function resolveActivation(spec: ActivationSpecLoose): BoundActivation {
   if (typeof spec === "string") return bindActivation(activations.get(spec));
   if (!spec || typeof spec !== "object") throw new ArgumentError(`activation must be a name, { name, ...params }, or a plugin, got ${fmtValue(spec)}`);
   if ("kind" in spec && spec.kind === "bound-activation") return spec;
-  if ("kind" in spec && spec.kind === "activation") return bindActivation(spec as ActivationPlugin);
+  if ("kind" in spec && spec.kind === "activation") return bindActivation(spec);
   const { name, ...params } = spec as { name: string } & Record<string, unknown>;
   if (typeof name !== "string") throw new ArgumentError(`activation config needs a name, got ${fmtValue(spec)}`);
   return bindActivation(activations.get(name), params);

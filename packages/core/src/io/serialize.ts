@@ -125,7 +125,13 @@ export function loadModel(saved: SavedModel | { json: unknown; weights: ArrayBuf
   for (const l of json.layers) {
     if (!layerRegistry.has(l.type)) throw new SerializationError(`cannot load model: ${layerRegistry.unknownMessage(l.type, l.package)}`);
   }
-  const specs = json.layers.map((l) => ({ type: l.type, ...(decodeConfig(l.config) as object) }) as LayerSpec);
+  let specs: LayerSpec[];
+  try {
+    specs = json.layers.map((l) => ({ type: l.type, ...(decodeConfig(l.config) as object) }) as LayerSpec);
+  } catch (e) {
+    // an activation nobody registered, or invalid parameters: same error kind as any other bad file
+    throw new SerializationError(`cannot load model: ${(e as Error).message}`);
+  }
   const model = new Sequential(specs, { seed: json.seed, name: json.name });
   try {
     model.build(json.inputShape);
