@@ -1,3 +1,4 @@
+import { NeuriteError } from "../errors.js";
 import { type Disposable, engine, runInAsyncScope } from "../tensor/engine.js";
 
 /** Tensors inside a returned value: itself, or inside arrays, Maps and plain objects. */
@@ -39,6 +40,10 @@ export function scope<T>(fn: () => T): T {
     throw e;
   }
   engine.scopes.pop();
+  if (result instanceof Promise) {
+    for (const t of created) t.dispose();
+    throw new NeuriteError("scope(fn): fn returned a Promise, whose tensors would be freed before it settles; use await scopeAsync(fn) for async work");
+  }
   closeScope(created, result);
   return result;
 }

@@ -81,8 +81,8 @@ export class Expr {
   isNaN(): Expr { return unary("isnan", this); }
   /** `this ? a : b`, with this as the condition. */
   select(a: ExprLike, b: ExprLike): Expr { return where(this, a, b); }
-  /** Clamps into [lo, hi]; NaN stays NaN. */
-  clip(lo: ExprLike, hi: ExprLike): Expr { return this.max(lo).min(hi); }
+  /** Clamps into [lo, hi]; NaN stays NaN; derivative 1 inside [lo, hi] and 0 outside (as the tensor clip). */
+  clip(lo: ExprLike, hi: ExprLike): Expr { return where(this.lt(lo), lo, where(this.gt(hi), hi, this)); }
 }
 
 function computeKey(n: ExprNode): string {

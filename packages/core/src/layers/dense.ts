@@ -79,6 +79,11 @@ function fusedDense(x: Tensor, kernel: Variable, bias: Variable | undefined, act
   });
 }
 
+function isPlainSoftmax(act: BoundActivation): boolean {
+  const { axis = -1, temperature = 1 } = act.params;
+  return act.plugin.name === "softmax" && temperature === 1 && (axis === -1 || axis === 1);
+}
+
 /** The dense (fully connected) layer: a = f(x·W + b), W of shape [in, units]. */
 export const dense = defineLayer<DenseConfig>({
   name: "dense",
@@ -135,7 +140,8 @@ export const dense = defineLayer<DenseConfig>({
           if (!z.requiresGrad) z.dispose();
           return y;
         }),
-      ...(act.plugin.name === "softmax" ? { logits: (x: Tensor) => flat(x, linearPart) } : {}),
+      // a plain softmax over the features lets cross-entropy be computed from the logits (fused and stable)
+      ...(isPlainSoftmax(act) ? { logits: (x: Tensor) => flat(x, linearPart) } : {}),
     };
   },
 });

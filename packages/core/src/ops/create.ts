@@ -52,6 +52,12 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly
     return fromValues(Float32Array.of(values), shape ?? []);
   }
   if (ArrayBuffer.isView(values) || (shape && !Array.isArray((values as readonly NestedArray[])[0]))) {
+    if (!ArrayBuffer.isView(values)) {
+      const list = values as ArrayLike<unknown>;
+      for (let i = 0; i < list.length; i++) {
+        if (typeof list[i] !== "number") throw new ArgumentError(`tensor: value ${i} is ${JSON.stringify(list[i])}, not a number`);
+      }
+    }
     const flat = Float32Array.from(values as ArrayLike<number>);
     const s = shape ?? [flat.length];
     if (sizeOf(s) !== flat.length) throw new ShapeError(`tensor: ${flat.length} values cannot fill shape ${fmtShape(s)} (${sizeOf(s)} elements)`);

@@ -17,6 +17,8 @@ export interface CaseResult {
 export interface ConformanceReport {
   readonly cases: CaseResult[];
   readonly summary: { pass: number; fail: number; unsupported: number };
+  /** The backends the cases ran on, and those requested but skipped, with the reason. */
+  readonly backends?: { readonly used: readonly string[]; readonly skipped: Readonly<Record<string, string>> };
 }
 
 /** Options every section runner receives. */
@@ -25,4 +27,6 @@ export interface RunOptions {
   readonly backends: readonly string[];
   /** The file's path as given, for the report. */
   readonly file: string;
+  /** Backends requested but not usable, with the reason: every case is reported unsupported on them. */
+  readonly unavailable?: Readonly<Record<string, string>>;
 }
