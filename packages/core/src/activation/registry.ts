@@ -88,7 +88,7 @@ export function bindActivation<P extends ActivationParams>(plugin: ActivationPlu
 }
 
 /** Any activation spec, typed loosely: what files and untyped callers pass ({@link ActivationSpec} is the typed form). */
-export type ActivationSpecLoose = ActivationPlugin | BoundActivation | string | { readonly name: string };
+export type ActivationSpecLoose = ActivationPlugin | BoundActivation | string | { readonly name: string; readonly [param: string]: unknown };
 
 /**
  * Resolves any activation spec (an installed name, `{ name, ...params }`, a plugin or a bound activation)
@@ -97,8 +97,8 @@ export type ActivationSpecLoose = ActivationPlugin | BoundActivation | string | 
 export function resolveActivation(spec: ActivationSpecLoose): BoundActivation {
   if (typeof spec === "string") return bindActivation(activations.get(spec));
   if (!spec || typeof spec !== "object") throw new ArgumentError(`activation must be a name, { name, ...params }, or a plugin, got ${fmtValue(spec)}`);
-  if ("kind" in spec && spec.kind === "bound-activation") return spec;
-  if ("kind" in spec && spec.kind === "activation") return bindActivation(spec);
+  if (spec.kind === "bound-activation") return spec as BoundActivation;
+  if (spec.kind === "activation") return bindActivation(spec as ActivationPlugin);
   const { name, ...params } = spec as { name: string } & Record<string, unknown>;
   if (typeof name !== "string") throw new ArgumentError(`activation config needs a name, got ${fmtValue(spec)}`);
   return bindActivation(activations.get(name), params);

@@ -1,0 +1,188 @@
+/**
+ * The Neurite example app: a guided tour of activation functions, and a `train` command for one configuration.
+ * Run `neurite-example --help` (or `pnpm example --help` in the repository).
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { NeuriteError, activations, listBackends } from "@neurite/core";
+import { quickFromEnv } from "./context.js";
+import { DATASET_NAMES, type DatasetName } from "./datasets/index.js";
+import { BACKENDS, type BackendName, CliError, registerPlugins } from "./setup.js";
+import { PARTS, type RunOptions, runTour, runTrain } from "./tour.js";
+
+/** Exit status for a mistake in the command line (as most Unix tools do). */
+const USAGE_EXIT = 2;
+
+function positiveInt(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer.`);
+    return n;
+  };
+}
+
+function seed(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError("The seed must be a non-negative integer.");
+  return n;
+}
+
+function learningRate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0 || n > 10) throw new InvalidArgumentError("The learning rate must be a number in (0, 10], e.g. 0.01.");
+  return n;
+}
+
+function layerSizes(value: string): number[] {
+  const sizes = value.split(",").map((s) => s.trim());
+  if (sizes.some((s) => !/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 4096)) {
+    throw new InvalidArgumentError("Give hidden layer sizes as positive integers separated by commas, e.g. 32,32.");
+  }
+  return sizes.map(Number);
+}
+
+function activationName(value: string): string {
+  if (!activations.has(value)) {
+    throw new InvalidArgumentError(`Unknown activation "${value}". Registered activations: ${activations.names().join(", ")}.`);
+  }
+  return value;
+}
+
+interface CommonFlags {
+  out: string;
+  seed: number;
+  backend: BackendName;
+  quick: boolean;
+}
+
+function addCommon(cmd: Command, withQuick = true): Command {
+  cmd
+    .option("-o, --out <dir>", "folder for report.html, summary.json and figures/ (created if missing)", "out")
+    .option("-s, --seed <n>", "seed for the data, the initial weights and the shuffling", seed, 1)
+    .addOption(new Option("-b, --backend <name>", "compute backend").choices(BACKENDS).default("cpu"));
+  if (withQuick) cmd.option("-q, --quick", "a shortened run (fewer points and epochs, < 30 s): for tests and a first look", quickFromEnv());
+  return cmd;
+}
+
+function runOptions(flags: CommonFlags, command: string): RunOptions {
+  return { out: flags.out, seed: flags.seed, quick: flags.quick, backend: flags.backend, command };
+}
+
+/** Levenshtein distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = row[j]!;
+      row[j] = next;
+    }
+  }
+  return row[b.length]!;
+}
+
+function unknownCommand(program: Command, name: string): CliError {
+  const names = program.commands.map((c) => c.name()).filter((n) => n !== "help");
+  const near = names.filter((n) => distance(n, name) <= 2);
+  const hint = near.length ? ` Did you mean ${near.join(" or ")}?` : "";
+  return new CliError(`unknown command "${name}".${hint} Commands: ${names.join(", ")} (run with --help for details).`, USAGE_EXIT);
+}
+
+/** Builds the command-line program (exported for tests; `main` runs it). */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("neurite-example")
+    .description(
+      "A tour of activation functions with Neurite: trains small networks, prints a summary and writes an HTML " +
+        "report (with every figure as SVG and PNG). Without a command it runs the whole tour (about a minute).",
+    )
+    .showHelpAfterError("(run with --help to see the commands and options)")
+    .exitOverride()
+    .configureHelp({ sortSubcommands: false })
+    .addHelpText(
+      "after",
+      `
+The tour and each part take:
+  -o, --out <dir>       folder for report.html, summary.json and figures/ (default: "out")
+  -s, --seed <n>        seed for the data, the initial weights and the shuffling (default: 1)
+  -b, --backend <name>  compute backend: cpu or wasm (default: cpu)
+  -q, --quick           a shortened run (fewer points and epochs), for tests and a first look
+train also takes --activation, --dataset, --epochs, --lr, --hidden and --batch-size: see \`train --help\`.
+
+Examples:
+  neurite-example                                 the whole tour (about a minute), report in out/report.html
+  neurite-example gallery                         only the activation gallery
+  neurite-example train --activation elu --dataset iris --epochs 60
+  neurite-example train --activation bentIdentity --lr 0.02 --out runs/bent`,
+    );
+
+  addCommon(
+    program
+      .command("tour", { isDefault: true })
+      .description("run all six parts in order and write the report (the default command)")
+      // a mistyped command arrives here as an argument of the default command: name it as such below
+      .allowExcessArguments(true),
+  ).action((flags: CommonFlags, cmd: Command) => {
+    const [unknown] = cmd.args;
+    if (unknown !== undefined) throw unknownCommand(program, unknown);
+    return runTour(PARTS.map((p) => p.command), runOptions(flags, "tour"));
+  });
+
+  for (const part of PARTS) {
+    addCommon(program.command(part.command).description(`${part.description}; alone`)).action((flags: CommonFlags) =>
+      runTour([part.command], runOptions(flags, part.command)),
+    );
+  }
+
+  addCommon(program.command("train").description("train one configuration and write its loss curve (and decision boundary for 2-D data)"), false)
+    .option("-a, --activation <name>", "hidden-layer activation: any registered name (see the `activations` command)", activationName, "relu")
+    .addOption(new Option("-d, --dataset <name>", "data set").choices(DATASET_NAMES).default("spirals"))
+    .option("-e, --epochs <n>", "passes over the training data", positiveInt("The number of epochs"), 100)
+    .option("-l, --lr <rate>", "Adam learning rate", learningRate, 0.01)
+    .option("--hidden <sizes>", "hidden layer sizes, comma-separated", layerSizes, [32, 32])
+    .option("--batch-size <n>", "samples per optimizer step", positiveInt("The batch size"), 32)
+    .action((flags: CommonFlags & { activation: string; dataset: DatasetName; epochs: number; lr: number; hidden: number[]; batchSize: number }) =>
+      runTrain(
+        { activation: flags.activation, dataset: flags.dataset, epochs: flags.epochs, lr: flags.lr, hidden: flags.hidden, batchSize: flags.batchSize },
+        runOptions({ ...flags, quick: false }, `train --activation ${flags.activation} --dataset ${flags.dataset} --epochs ${flags.epochs} --lr ${flags.lr}`),
+      ),
+    );
+
+  program
+    .command("activations")
+    .description("list the registered activations (the four families and this app's plugin) and backends")
+    .action(() => {
+      for (const p of activations.list()) console.log(`${p.name.padEnd(14)} ${p.package.padEnd(30)} ${p.description}`);
+      console.log(`\nbackends: ${listBackends().join(", ")}${listBackends().includes("wasm") ? "" : " (wasm: --backend wasm loads @neurite/backend-wasm when installed)"}`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit status instead of calling process.exit, so output is flushed. */
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  try {
+    // registered before parsing, so that --activation can check the name against the registry
+    registerPlugins();
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has printed the message (and the help hint); help and --version end normally
+      return e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version" ? 0 : USAGE_EXIT;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof CliError) {
+      console.error(`error: ${message}`);
+      return e.exitCode;
+    }
+    const kind = e instanceof NeuriteError ? `${e.name}: ` : "";
+    console.error(`error: ${kind}${message}`);
+    if (process.env.NEURITE_DEBUG && e instanceof Error && e.stack) console.error(e.stack);
+    else console.error("(set NEURITE_DEBUG=1 to see where it happened)");
+    return 1;
+  }
+}
+
+process.exitCode = await main();
