@@ -1,0 +1,157 @@
+/**
+ * TensorFlow.js 4.22.0 adapter: tfjs-core with tfjs-backend-cpu or tfjs-backend-wasm, tfjs-layers for training.
+ * The packages ship CommonJS builds for Node, loaded here with `require` so that tfjs-layers and the backends
+ * share the one tfjs-core instance.
+ */
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { ACTIVATION_PARAMS, type ActivationName, TRAIN } from "../config.js";
+import type { ActivationMode, FitHooks, LibraryMemory, MlpModel, Op, Runner } from "./types.js";
+
+type Tf = typeof import("@tensorflow/tfjs-core");
+type TfLayers = typeof import("@tensorflow/tfjs-layers");
+type TfWasm = typeof import("@tensorflow/tfjs-backend-wasm");
+type Tensor = import("@tensorflow/tfjs-core").Tensor;
+
+const require = createRequire(import.meta.url);
+
+/** Loads TF.js on `backend` ("cpu" or "wasm", asking for `wasmThreads` threads) and returns its adapter. */
+export async function createTfjsRunner(backend: string, wasmThreads = 1): Promise<Runner<Tensor>> {
+  const tf = require("@tensorflow/tfjs-core") as Tf;
+  // tfjs-core's Node build registers no gradients; tfjs-layers' build registers them all (as the tfjs
+  // union package does), so it is loaded first even for the op suites
+  require("@tensorflow/tfjs-layers");
+  const notes: string[] = [];
+  const info: Record<string, string | number | boolean> = { version: tf.version_core };
+  let threads = 1;
+  if (backend === "cpu") {
+    require("@tensorflow/tfjs-backend-cpu");
+  } else if (backend === "wasm") {
+    const wasm = require("@tensorflow/tfjs-backend-wasm") as TfWasm;
+    // In Node the .wasm binaries are read from disk: a directory path with a trailing slash
+    wasm.setWasmPaths(`${dirname(require.resolve("@tensorflow/tfjs-backend-wasm"))}/`);
+    wasm.setThreadsCount(wasmThreads);
+    notes.push(
+      "tfjs-wasm runs single-threaded in Node: tfjs-core reports WASM_HAS_MULTITHREAD_SUPPORT = false there, and forcing it fails (its pthread workers are blob: URLs, which Node's Worker rejects)",
+    );
+  } else {
+    throw new Error(`tfjs: unknown backend "${backend}"; use cpu or wasm`);
+  }
+  // production mode: what TF.js recommends for speed (no debug checks)
+  tf.enableProdMode();
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs: setBackend("${backend}") failed`);
+  await tf.ready();
+  if (backend === "wasm") {
+    const wasm = require("@tensorflow/tfjs-backend-wasm") as TfWasm;
+    threads = wasm.getThreadsCount();
+    info.simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+    info.multithread = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
+  }
+  info.threads = threads;
+
+  const erfRegistered = tf.getKernel("Erf", backend) !== undefined;
+  notes.push(
+    erfRegistered
+      ? "tfjs has no gelu op: gelu is composed as 0.5·x·(1 + erf(x/√2)) with tf.erf"
+      : `tfjs has no gelu op and tfjs-${backend} has no Erf kernel: gelu is composed from TF.js ops with the Abramowitz–Stegun erf that tfjs-cpu's Erf uses`,
+  );
+
+  /** erf by Abramowitz & Stegun 7.1.26 (max error 1.5e-7), from ops every backend has. */
+  const erfComposed = (x: Tensor): Tensor =>
+    tf.tidy(() => {
+      const a = tf.abs(x);
+      const t = tf.div(1, tf.add(1, tf.mul(a, 0.3275911)));
+      let poly = tf.scalar(1.061405429);
+      for (const c of [-1.453152027, 1.421413741, -0.284496736, 0.254829592]) poly = tf.add(tf.mul(poly, t), c);
+      const y = tf.sub(1, tf.mul(tf.mul(poly, t), tf.exp(tf.neg(tf.square(a)))));
+      return tf.mul(tf.sign(x), y);
+    });
+  const erf = erfRegistered ? (x: Tensor) => tf.erf(x) : erfComposed;
+
+  const fns: Record<ActivationName, (x: Tensor) => Tensor> = {
+    sigmoid: (x) => tf.sigmoid(x),
+    tanh: (x) => tf.tanh(x),
+    relu: (x) => tf.relu(x),
+    leakyRelu: (x) => tf.leakyRelu(x, ACTIVATION_PARAMS.leakyRelu!.alpha),
+    elu: (x) => tf.elu(x),
+    gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, erf(tf.mul(x, Math.SQRT1_2)))),
+  };
+
+  const read = (make: () => Tensor): Float32Array => {
+    const y = tf.tidy(make);
+    const values = y.dataSync() as Float32Array;
+    y.dispose();
+    return values;
+  };
+  const elementwiseOp = (f: (x: Tensor) => Tensor, x: Tensor, mode: ActivationMode, g: Tensor): Op => {
+    if (mode === "forward") return () => read(() => f(x));
+    // the gradient of sum(g ⊙ f(x)): the same formulation as the Neurite side
+    const df = tf.grad((v: Tensor) => tf.sum(tf.mul(f(v), g)));
+    return () => read(() => df(x));
+  };
+
+  return {
+    library: "tfjs",
+    backend,
+    threads,
+    info,
+    notes,
+    tensor: (values, shape) => tf.tensor(values, [...shape], "float32"),
+    slice: (t, start, end) => tf.slice(t, start, end - start),
+    free: (t) => t.dispose(),
+    activation: (name, x, mode, g) => elementwiseOp(fns[name], x, mode, g),
+    softmax: (x, mode, g) => elementwiseOp((v) => tf.softmax(v), x, mode, g),
+    matmul: (a, b, transposeA, transposeB) => () => read(() => tf.matMul(a, b, transposeA, transposeB)),
+    mlp: (weights) => tfjsMlp(tf, weights),
+    memory: (): LibraryMemory => {
+      const m = tf.memory();
+      return { tensors: m.numTensors, bytes: m.numBytes };
+    },
+  };
+}
+
+function tfjsMlp(tf: Tf, initial: readonly Float32Array[]): MlpModel<Tensor> {
+  const tfl = require("@tensorflow/tfjs-layers") as TfLayers;
+  const w = TRAIN.widths;
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ units: w[1], activation: "relu", inputShape: [w[0]] }),
+      tfl.layers.dense({ units: w[2], activation: "relu" }),
+      tfl.layers.dense({ units: w[3], activation: "softmax" }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(TRAIN.lr, TRAIN.beta1, TRAIN.beta2, TRAIN.eps), loss: "categoricalCrossentropy" });
+  const shapes = model.getWeights().map((t) => t.shape);
+  const init = initial.map((v, i) => tf.tensor(v, shapes[i]));
+  model.setWeights(init);
+  for (const t of init) t.dispose();
+  return {
+    async trainOnBatch(x, y) {
+      const loss = await model.trainOnBatch(x, y);
+      return Array.isArray(loss) ? loss[0]! : loss;
+    },
+    async fit(x, y, { epochs, batchSize }, hooks: FitHooks) {
+      await model.fit(x, y, {
+        epochs,
+        batchSize,
+        shuffle: true,
+        verbose: 0,
+        // never hand the event loop back mid-epoch: that would bill idle time to training
+        yieldEvery: "never",
+        callbacks: {
+          onEpochBegin: (e) => hooks.onEpochBegin(e),
+          onEpochEnd: (e) => hooks.onEpochEnd(e),
+          onBatchEnd: (b) => hooks.onBatchEnd(b),
+        },
+      });
+    },
+    predict(x) {
+      const y = model.predict(x, { batchSize: TRAIN.predictBatch }) as Tensor;
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      return values;
+    },
+    weights: () => model.getWeights().map((t) => t.dataSync() as Float32Array),
+    dispose: () => model.dispose(),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * What a library adapter provides. The suites (suites.ts) drive every adapter the same way, so each
+ * library is measured in the same conditions: inputs uploaded before timing, results read back inside it,
+ * outputs freed after each run.
+ */
+import type { ActivationName } from "../config.js";
+import type { Library } from "../protocol.js";
+
+/**
+ * A prepared computation over uploaded inputs: computes, reads the result back (so lazy or asynchronous work
+ * is counted) and frees everything it created. The caller owns and frees the inputs.
+ */
+export type Op = () => Float32Array;
+
+/** The MLP of the training suite, in a library. */
+export interface MlpModel<T> {
+  /** One optimizer step; resolves to the loss before the step. */
+  trainOnBatch(x: T, y: T): Promise<number>;
+  /** `fit` over all samples for `epochs`, shuffled, with per-epoch and per-batch hooks. */
+  fit(x: T, y: T, options: { epochs: number; batchSize: number }, hooks: FitHooks): Promise<void>;
+  /** Inference (values read back). */
+  predict(x: T): Float32Array;
+  /** Current weights [W1, b1, W2, b2, …], W of shape [in, out]. */
+  weights(): Float32Array[];
+  dispose(): void;
+}
+
+export interface FitHooks {
+  onEpochBegin(epoch: number): void;
+  onEpochEnd(epoch: number): void;
+  onBatchEnd(batch: number): void;
+}
+
+/** Tensors and bytes the library itself reports as live. */
+export interface LibraryMemory {
+  readonly tensors: number;
+  readonly bytes: number;
+}
+
+/** How "backward" is measured for activations: the gradient of sum(g ⊙ f(x)) with respect to x. */
+export type ActivationMode = "forward" | "backward";
+
+export interface Runner<T> {
+  readonly library: Library;
+  readonly backend: string;
+  /** Threads the backend computes with. */
+  readonly threads: number;
+  /** What the backend reports about itself (SIMD, threads, version). */
+  readonly info: Readonly<Record<string, string | number | boolean>>;
+  /** Remarks for the report (e.g. "gelu composed from erf"). */
+  readonly notes: string[];
+  tensor(values: Float32Array, shape: readonly number[]): T;
+  /** Rows [start, end) of the first axis. */
+  slice(t: T, start: number, end: number): T;
+  free(t: T): void;
+  activation(name: ActivationName, x: T, mode: ActivationMode, g: T): Op;
+  softmax(x: T, mode: ActivationMode, g: T): Op;
+  matmul(a: T, b: T, transposeA: boolean, transposeB: boolean): Op;
+  /** The 784-256-128-10 MLP (relu, relu, softmax + cross-entropy, Adam) with these initial weights. */
+  mlp(weights: readonly Float32Array[]): MlpModel<T>;
+  memory(): LibraryMemory;
+}
+
+/** Thrown when a requested backend's package is not installed or not built: its rows say n/a. */
+export class BackendUnavailable extends Error {}
