@@ -2,11 +2,7 @@ import { defineConfig } from "tsup";
 import { libraryBuild } from "../../tsup.library";
 
 export default defineConfig([
-  {
-    ...libraryBuild,
-    // the CJS build needs import.meta.url (to find a sibling @neurite/backend-wasm); tsup shims it
-    shims: true,
-  },
+  libraryBuild,
   {
     // the CLI: ESM only, with its shebang kept; not cleaned so that it never wipes the library build
     entry: { cli: "src/cli.ts" },

@@ -154,7 +154,7 @@ Examples:
     .description("list the registered activations (the four families and this app's plugin) and backends")
     .action(() => {
       for (const p of activations.list()) console.log(`${p.name.padEnd(14)} ${p.package.padEnd(30)} ${p.description}`);
-      console.log(`\nbackends: ${listBackends().join(", ")}${listBackends().includes("wasm") ? "" : " (wasm: --backend wasm loads @neurite/backend-wasm when installed)"}`);
+      console.log(`\nbackends: ${listBackends().join(", ")}`);
     });
 
   return program;
