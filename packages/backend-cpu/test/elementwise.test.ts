@@ -1,7 +1,6 @@
 import { type Expr, type StridedView, compileScalar, input, output, scalar } from "@neurite/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { collapseAxes } from "../src/elementwise.js";
 import { at, forEachIndex, randomArray, rng, rowMajorStrides, setup } from "./helpers.js";
 
 const SENTINEL = -12345;
@@ -132,15 +131,6 @@ describe("elementwise", () => {
     expect(() => be.elementwise({ program: x.add(y), inputs: [{ id: a, offset: 0, strides: [0] }], scalars: [], shape: [4], out: outView })).toThrow(/input\(1\)/);
     expect(() => be.elementwise({ program: x, inputs: [{ id: a, offset: 0, strides: [0] }], scalars: [], shape: [5], out: outView })).toThrow(/out reaches/);
     expect(() => be.elementwise({ program: x.mul(output()), inputs: [{ id: a, offset: 0, strides: [0] }], scalars: [], shape: [4], out: outView })).toThrow(/output\(\)/);
-  });
-
-  it("collapses axes that are contiguous for every operand", () => {
-    expect(collapseAxes([2, 3, 4], [[12, 4, 1], [12, 4, 1]])).toEqual({ shape: [24], strides: [[1], [1]] });
-    expect(collapseAxes([2, 3, 4], [[0, 0, 0], [12, 4, 1]])).toEqual({ shape: [24], strides: [[0], [1]] });
-    expect(collapseAxes([2, 3, 4], [[0, 4, 1], [12, 4, 1]])).toEqual({ shape: [2, 12], strides: [[0, 1], [12, 1]] });
-    expect(collapseAxes([2, 1, 4], [[4, 99, 1], [4, 4, 1]])).toEqual({ shape: [8], strides: [[1], [1]] });
-    expect(collapseAxes([3, 2], [[1, 3], [2, 1]])).toEqual({ shape: [3, 2], strides: [[1, 3], [2, 1]] });
-    expect(collapseAxes([1, 1], [[5, 7]])).toEqual({ shape: [1], strides: [[0]] });
   });
 
   it("matches the float64 reference over random shapes, broadcasts, permutations and offsets", () => {

@@ -1,7 +1,7 @@
 import {
   type AdamArgs, type Backend, type BackendMemory, type DataId, type ElementwiseArgs, type Expr, type GatherArgs,
   type MatmulArgs, type MatmulEpilogueArgs, type OptionalKernels, type ReduceArgs, type RowsArgs, type RowsBackwardArgs,
-  type ScatterAddArgs, type StridedView, exprArity, input, mapExpr,
+  type ScatterAddArgs, checkViewBounds, collapseAxes, exprArity, input, mapExpr,
 } from "@neurite/core";
 import { type CompiledKernel, KernelCache, type KernelSpec, type Pattern, emitKernel } from "./codegen.js";
 import { type KernelExports, MAX_PAGES } from "./loader.js";
@@ -15,41 +15,6 @@ const PARALLEL_MIN = 1 << 16;
 /** Multiply-adds below which a matmul stays on one thread. */
 const PARALLEL_MATMUL_MIN = 1 << 18;
 
-/** A layout with size-1 axes dropped and neighbouring axes merged wherever every operand allows it. */
-export function collapseAxes(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const dims: number[] = [];
-  const st: number[][] = strides.map(() => []);
-  for (let d = 0; d < shape.length; d++) {
-    const size = shape[d]!;
-    if (size === 1) continue;
-    const last = dims.length - 1;
-    if (last >= 0 && strides.every((s, k) => st[k]![last] === s[d]! * size)) {
-      dims[last]! *= size;
-      for (let k = 0; k < strides.length; k++) st[k]![last] = strides[k]![d]!;
-    } else {
-      dims.push(size);
-      for (let k = 0; k < strides.length; k++) st[k]!.push(strides[k]![d]!);
-    }
-  }
-  if (dims.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
-  return { shape: dims, strides: st };
-}
-
-function checkView(view: StridedView, buf: WasmBuffer, shape: readonly number[], what: string): void {
-  if (view.strides.length !== shape.length) {
-    throw new RangeError(`wasm elementwise: ${what} has ${view.strides.length} strides for a shape of rank ${shape.length}`);
-  }
-  let lo = view.offset;
-  let hi = view.offset;
-  for (let d = 0; d < shape.length; d++) {
-    const span = (shape[d]! - 1) * view.strides[d]!;
-    if (span < 0) lo += span;
-    else hi += span;
-  }
-  if (lo < 0 || hi >= buf.size || !Number.isInteger(lo) || !Number.isInteger(hi)) {
-    throw new RangeError(`wasm elementwise: ${what} reaches elements [${lo}, ${hi}] of a buffer of ${buf.size}`);
-  }
-}
 
 function checkSize(kernel: string, what: string, buf: WasmBuffer, need: number): void {
   if (buf.size < need) throw new RangeError(`wasm ${kernel}: ${what} holds ${buf.size} values, fewer than the ${need} needed`);
@@ -235,8 +200,8 @@ export class WasmBackend implements Backend {
     }
     const bufs = inputs.map((v, k) => bufferOf(v.id, `input ${k}`));
     const out = bufferOf(args.out.id, "out");
-    inputs.forEach((v, k) => checkView(v, bufs[k]!, shape, `input ${k}`));
-    checkView(args.out, out, shape, "out");
+    inputs.forEach((v, k) => checkViewBounds(v, bufs[k]!.size, shape, `wasm elementwise: input ${k}`));
+    checkViewBounds(args.out, out.size, shape, "wasm elementwise: out");
     const c = collapseAxes(shape, [...inputs.map((v) => v.strides), args.out.strides]);
     const rank = c.shape.length;
     const inner = (st: readonly number[]): Pattern => (st[rank - 1] === 1 ? "c" : st[rank - 1] === 0 ? "b" : "s");

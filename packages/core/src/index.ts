@@ -24,6 +24,7 @@ export { erf as erf64, sigmoid as sigmoid64 } from "./expr/math.js";
 // backends
 export * from "./backend/contract.js";
 export * from "./backend/registry.js";
+export * from "./backend/layout.js";
 // tensors
 export { Tensor, makeTensor, type NestedArray } from "./tensor/tensor.js";
 export { Variable } from "./tensor/variable.js";

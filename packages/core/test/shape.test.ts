@@ -1,7 +1,7 @@
 /** Shape utilities: NumPy broadcasting with clear errors, strides, axis normalisation. */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ArgumentError, ShapeError, broadcastShapes, sizeOf, stridesOf } from "../src/index.js";
+import { ArgumentError, ShapeError, broadcastShapes, checkViewBounds, collapseAxes, sizeOf, stridesOf } from "../src/index.js";
 import { broadcastStrides, checkShape, normalizeAxes, normalizeAxis, sameShape } from "../src/tensor/shape.js";
 
 /** NumPy's rule, written independently: align right, each axis equal or 1. */
@@ -96,5 +96,24 @@ describe("axes", () => {
     expect(normalizeAxes(-1, 3, "op")).toEqual([2]);
     expect(normalizeAxes([], 3, "op")).toEqual([]);
     expect(() => normalizeAxes([0, -3], 3, "mean")).toThrow("mean: axes must not repeat, got [0,-3]");
+  });
+});
+
+describe("backend layout helpers", () => {
+  test("collapses axes that are contiguous for every operand", () => {
+    expect(collapseAxes([2, 3, 4], [[12, 4, 1], [12, 4, 1]])).toEqual({ shape: [24], strides: [[1], [1]] });
+    expect(collapseAxes([2, 3, 4], [[0, 0, 0], [12, 4, 1]])).toEqual({ shape: [24], strides: [[0], [1]] });
+    expect(collapseAxes([2, 3, 4], [[0, 4, 1], [12, 4, 1]])).toEqual({ shape: [2, 12], strides: [[0, 1], [12, 1]] });
+    expect(collapseAxes([2, 1, 4], [[4, 99, 1], [4, 4, 1]])).toEqual({ shape: [8], strides: [[1], [1]] });
+    expect(collapseAxes([3, 2], [[1, 3], [2, 1]])).toEqual({ shape: [3, 2], strides: [[1, 3], [2, 1]] });
+    expect(collapseAxes([1, 1], [[5, 7]])).toEqual({ shape: [1], strides: [[0]] });
+  });
+
+
+  test("view bounds: a view reaching past its buffer is a RangeError naming the elements", () => {
+    expect(() => checkViewBounds({ id: {}, offset: 0, strides: [1] }, 3, [4], "input 0")).toThrow(/input 0 reaches elements \[0, 3\] of a buffer of 3/);
+    expect(() => checkViewBounds({ id: {}, offset: 2, strides: [-1] }, 3, [3], "out")).not.toThrow();
+    expect(() => checkViewBounds({ id: {}, offset: 1, strides: [-1] }, 3, [3], "out")).toThrow(/\[-1, 1\]/);
+    expect(() => checkViewBounds({ id: {}, offset: 0, strides: [1, 1] }, 3, [3], "x")).toThrow(/2 strides for a shape of rank 1/);
   });
 });
