@@ -3,7 +3,7 @@
  * the four activation families.
  */
 import {
-  type BackendPlugin,
+
   type Tensor,
   adam,
   applyActivation,
@@ -22,32 +22,18 @@ import {
   valueAndGrad,
 } from "@neurite/core";
 import { cpuBackend } from "@neurite/backend-cpu";
+import { wasmBackend } from "@neurite/backend-wasm";
 import { reluFamily } from "@neurite/activations-relu";
 import { sigmoidFamily } from "@neurite/activations-sigmoid";
 import { smoothFamily } from "@neurite/activations-smooth";
 import { softmaxFamily } from "@neurite/activations-softmax";
 import { ACTIVATION_PARAMS, type ActivationName, TRAIN } from "../config.js";
-import { type ActivationMode, BackendUnavailable, type FitHooks, type MlpModel, type Op, type Runner } from "./types.js";
-
-/** The optional WASM backend, loaded only when asked for (the package may not exist yet). */
-async function loadWasmBackend(): Promise<BackendPlugin> {
-  // a variable specifier: the bench builds and type-checks whether or not the package exists
-  const specifier = "@neurite/backend-wasm";
-  let mod: { wasmBackend?: BackendPlugin };
-  try {
-    mod = (await import(specifier)) as { wasmBackend?: BackendPlugin };
-  } catch (e) {
-    throw new BackendUnavailable(`backend-wasm not built (${(e as Error).message.split("\n")[0]})`);
-  }
-  if (!mod.wasmBackend) throw new BackendUnavailable("backend-wasm not built (the package exports no wasmBackend)");
-  return mod.wasmBackend;
-}
+import { type ActivationMode, type FitHooks, type MlpModel, type Op, type Runner } from "./types.js";
 
 /** Registers the plugins, activates `backend` ("cpu" or "wasm", on `wasmThreads` threads) and returns the adapter. */
 export async function createNeuriteRunner(backend: string, wasmThreads = 1): Promise<Runner<Tensor>> {
   if (backend !== "cpu" && backend !== "wasm") throw new Error(`neurite: unknown backend "${backend}"; use cpu or wasm`);
-  use(cpuBackend, reluFamily, sigmoidFamily, softmaxFamily, smoothFamily);
-  if (backend === "wasm") use(await loadWasmBackend());
+  use(cpuBackend, wasmBackend, reluFamily, sigmoidFamily, softmaxFamily, smoothFamily);
   await setBackend(backend, backend === "wasm" ? { threads: wasmThreads } : undefined);
   const caps = getBackend().capabilities?.() ?? {};
   const threads = typeof caps.threads === "number" ? caps.threads : 1;
