@@ -13,10 +13,20 @@ function collect(value: unknown, into: Set<Disposable>, depth = 0): void {
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, into, depth + 1);
 }
 
+/** Part of a gradient graph still being recorded (inside valueAndGrad's function): its backward pass reads it later. */
+function inGraph(t: Disposable): boolean {
+  return engine.recordingDepth > 0 && (t as { requiresGrad?: boolean }).requiresGrad === true;
+}
+
 function closeScope(created: Set<Disposable>, result: unknown): void {
   const kept = new Set<Disposable>();
   collect(result, kept);
-  for (const t of created) if (!kept.has(t)) t.dispose();
+  for (const t of created) {
+    // inside valueAndGrad, tensors of the recorded graph go to the enclosing scope (valueAndGrad's own, which
+    // frees them after the backward pass) instead of being freed before the backward pass reads them
+    if (!kept.has(t) && inGraph(t)) kept.add(t);
+    else if (!kept.has(t)) t.dispose();
+  }
   // what the scope returns belongs to the enclosing scope now
   for (const t of kept) if (created.has(t)) engine.track(t);
 }

@@ -135,7 +135,14 @@ export function valueAndGradOf(f: () => Tensor, wrt: readonly Tensor[]): ValueAn
   return scope(() => {
     const restore = markWatched(wrt);
     try {
-      const y = checkScalar(f(), "valueAndGrad");
+      engine.recordingDepth++;
+      let out: Tensor;
+      try {
+        out = f();
+      } finally {
+        engine.recordingDepth--;
+      }
+      const y = checkScalar(out, "valueAndGrad");
       const grads = backprop(y, wrt);
       y.node = undefined;
       y.requiresGrad = false;

@@ -45,6 +45,8 @@ class Engine {
   readonly scopes: Set<Disposable>[] = [];
   /** While > 0, ops do not record gradients (backward passes, optimizer updates). */
   noGradDepth = 0;
+  /** While > 0, a function being differentiated is running: scopes inside it keep the recorded graph. */
+  recordingDepth = 0;
 
   get backend(): Backend {
     if (this.active) return this.active;
