@@ -52,6 +52,14 @@ describe("primitives in isolation", () => {
     expect(mismatches(run(wasm, program, [a, b]), reference(program, [a, b]), 1e-6, 1e-7, (i) => `${op}(${a[i]}, ${b[i]})`)).toEqual([]);
   });
 
+  it("sigmoid over a dense sweep of [−100, 100] stays within the forward tolerance of float64", () => {
+    // sigmoid's e^−|x| uses the base-2 reduction, whose error grows with |x|: sweep the whole range densely
+    const n = 400_001;
+    const x = new Float32Array(n).map((_, i) => -100 + (200 * i) / (n - 1));
+    const expected = x.map((v) => 1 / (1 + Math.exp(-v)));
+    expect(mismatches(run(wasm, input(0).sigmoid(), [x]), expected, 1e-6, 1e-7, (i) => `sigmoid(${x[i]})`)).toEqual([]);
+  });
+
   it("pow over random bases and exponents keeps float32 accuracy for large results", () => {
     const a = random(5000, 3, -8, 8);
     const b = random(5000, 4, -30, 30).map((v, i) => (i % 3 === 0 ? Math.round(v) : v));

@@ -118,6 +118,24 @@ describe("row kernels", () => {
   }
 });
 
+describe("softmax of wide rows", () => {
+  it("stays within the forward tolerance of float64 when entries sit far below the row maximum", () => {
+    // the exponentials use the base-2 reduction, whose error grows with max − x: spread rows over [−95, 5]
+    const rows = 64, cols = 1027;
+    const x = random(rows * cols, 21, -95, 5);
+    for (let r = 0; r < rows; r++) x[r * cols + (r % cols)] = 5; // a maximum in every row, at varying columns
+    const expected = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      const row = x.subarray(r * cols, (r + 1) * cols);
+      const mx = Math.max(...row);
+      const sum = row.reduce((s, v) => s + Math.exp(v - mx), 0);
+      row.forEach((v, j) => (expected[r * cols + j] = Math.exp(v - mx) / sum));
+    }
+    const y = on(wasm, [x], rows * cols, ([ix], out) => wasm.kernels!.softmax!({ x: ix!, out, rows, cols }));
+    expect(mismatches(y, expected, 1e-6, 1e-7, (i) => `softmax at ${i} (x = ${x[i]})`)).toEqual([]);
+  });
+});
+
 describe("adam, gather and scatterAdd", () => {
   it("adam updates parameter and both moments in place like the cpu backend", () => {
     const size = 1027;
