@@ -8,7 +8,7 @@ import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { JOBS, MODES } from "./config.js";
 import { type BackendStatus, type Job, type Report, type ResultRow, SUITES, type Suite, type WorkerReply, type WorkerRequest } from "./protocol.js";
-import { applyChecks, markdownTable, notes, runChecks, writeJson } from "./report.js";
+import { activationSummary, applyChecks, markdownTable, notes, runChecks, writeJson } from "./report.js";
 
 const USAGE = `usage: pnpm bench [--quick] [--json FILE] [--only SUITES] [--backends JOBS] [--wasm-threads N]
   --quick          fewer repetitions, trainOnBatch steps instead of epochs, a 100-step memory check (under 3 minutes on 2 cores)
@@ -142,7 +142,7 @@ async function main(argv: readonly string[]): Promise<number> {
     "",
     markdownTable(rows, statuses, checkCell),
     "",
-    ...notesList.map((n) => `- ${n}`),
+    ...[...activationSummary(rows), ...notesList].map((n) => `- ${n}`),
   ].join("\n");
   process.stdout.write(`${out}\n`);
   if (options.json) {

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BackendStatus, Report, ResultRow } from "./protocol.js";
-import { applyChecks, formatRatio, formatSi, formatValue, markdownTable, notes, runChecks, sig3, validateReport, writeJson } from "./report.js";
+import type { BackendStatus, Report, ResultRow, Suite } from "./protocol.js";
+import { activationSummary, applyChecks, formatRatio, formatSi, formatValue, markdownTable, notes, runChecks, sig3, validateReport, writeJson } from "./report.js";
 
 const row = (over: Partial<ResultRow>): ResultRow => ({
   suite: "matmul", case: "square 128", size: "128x128x128", library: "neurite", backend: "cpu", threads: 1,
@@ -61,6 +61,20 @@ describe("markdownTable", () => {
   });
   it("marks what did not run", () => {
     expect(lines[3]).toContain("| 1.00 G | – | – | n/a (backend-wasm not built) | – | – |");
+  });
+});
+
+describe("activationSummary", () => {
+  it("gives the geometric mean and the lowest Neurite / TF.js ratio over the large activation rows of each backend", () => {
+    const act = (library: "neurite" | "tfjs", c: string, size: string, throughput: number, suite: Suite = "activation-forward"): ResultRow =>
+      row({ suite, case: c, size, library, backend: "wasm", unit: "elem/s", throughput });
+    const rows = [
+      act("neurite", "relu", "4194304", 8), act("tfjs", "relu", "4194304", 2), // 4×
+      act("neurite", "softmax", "4096x1024", 1), act("tfjs", "softmax", "4096x1024", 2), // 0.5×
+      act("neurite", "elu", "4194304", 4, "activation-backward"), act("tfjs", "elu", "4194304", 1), // 4× but no matching tfjs row (other suite)
+      act("neurite", "elu", "65536", 100), act("tfjs", "elu", "65536", 1), // small: not a target row
+    ];
+    expect(activationSummary(rows)).toEqual(["wasm activations at 2^22 and softmax 4096x1024 (2 rows): geometric mean N/T 1.41×, lowest 0.50× (fwd softmax 4096x1024)"]);
   });
 });
 

@@ -123,6 +123,30 @@ export function markdownTable(rows: readonly ResultRow[], statuses: readonly Bac
   return lines.map((l) => `| ${l.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`).join("\n");
 }
 
+/** Whether a row is one the activation targets are stated over: 2^22 elements, or softmax [4096, 1024]. */
+function isActivationTarget(r: Pick<ResultRow, "suite" | "size">): boolean {
+  return (r.suite === "activation-forward" || r.suite === "activation-backward") && (r.size === String(2 ** 22) || r.size === "4096x1024");
+}
+
+/**
+ * Per backend, over the large activation rows (forward and forward + backward): the geometric mean of
+ * Neurite / TF.js and the lowest ratio, the two numbers the activation targets are stated in.
+ */
+export function activationSummary(rows: readonly ResultRow[]): string[] {
+  const out: string[] = [];
+  for (const backend of [...new Set(rows.map((r) => r.backend))]) {
+    const tf = new Map(rows.filter((r) => r.library === "tfjs" && r.backend === backend).map((r) => [rowKey(r), r.throughput]));
+    const ratios = rows
+      .filter((r) => r.library === "neurite" && r.backend === backend && isActivationTarget(r) && (tf.get(rowKey(r)) ?? 0) > 0)
+      .map((r) => ({ name: `${r.suite === "activation-forward" ? "fwd" : "fwd+bwd"} ${r.case} ${r.size}`, ratio: r.throughput / tf.get(rowKey(r))! }));
+    if (ratios.length === 0) continue;
+    const geo = Math.exp(ratios.reduce((s, x) => s + Math.log(x.ratio), 0) / ratios.length);
+    const low = ratios.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+    out.push(`${backend} activations at 2^22 and softmax 4096x1024 (${ratios.length} rows): geometric mean N/T ${geo.toFixed(2)}×, lowest ${low.ratio.toFixed(2)}× (${low.name})`);
+  }
+  return out;
+}
+
 /** The notes under the table: what each backend is, what was unavailable, and every failed check in detail. */
 export function notes(statuses: readonly BackendStatus[], table: CheckTable): string[] {
   const out: string[] = [];

@@ -60,6 +60,14 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
       }
     }
     log(`copy: ${(copy.js / 1e6).toFixed(0)} Melem/s (Float32Array.set), ${(copy.wasm / 1e6).toFixed(0)} Melem/s (wasm memory.copy)`);
+    if (suites.has("limit")) {
+      // what the timed rows leave out: copying a result out of the library into a new Float32Array
+      const t = r.tensor(uniformArray(n, -1, 1, SEEDS.x), [n]);
+      const timing = measure(() => void r.values(t), policy);
+      const eps = perSecond(n, timing.medianMs);
+      row("limit", "read back (dataSync)", String(n), timing.medianMs, eps, "elem/s", `${((8 * eps) / 1e9).toFixed(1)} GB/s read+write, ${timing.reps} reps`);
+      r.free(t);
+    }
   }
   // a JS backend is bound by JS copies, a WASM backend by copies inside its memory
   const copyRef = r.backend === "wasm" ? copy.wasm : copy.js;
@@ -72,7 +80,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
     {
       const x = r.tensor(uniformArray(CHECK.activationSize, -6, 6, SEEDS.checkX), [CHECK.activationSize]);
       const g = r.tensor(uniformArray(CHECK.activationSize, -1, 1, SEEDS.checkG), [CHECK.activationSize]);
-      for (const name of ACTIVATIONS) checks[`${suite}:${name}`] = r.activation(name, x, direction, g)();
+      for (const name of ACTIVATIONS) checks[`${suite}:${name}`] = r.activation(name, x, direction, g).read();
       r.free(x);
       r.free(g);
       const parts: Float32Array[] = [];
@@ -80,7 +88,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
         const size = shape[0] * shape[1];
         const sx = r.tensor(uniformArray(size, -6, 6, SEEDS.checkX), shape);
         const sg = r.tensor(uniformArray(size, -1, 1, SEEDS.checkG), shape);
-        parts.push(r.softmax(sx, direction, sg)());
+        parts.push(r.softmax(sx, direction, sg).read());
         r.free(sx);
         r.free(sg);
       }
@@ -92,7 +100,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
       const g = r.tensor(uniformArray(size, -1, 1, SEEDS.g), [size]);
       for (const name of ACTIVATIONS) {
         const op = r.activation(name, x, direction, g);
-        const t = measure(() => void op(), policy);
+        const t = measure(op.run, policy);
         const eps = perSecond(size, t.medianMs);
         row(suite, name, String(size), t.medianMs, eps, "elem/s", `${t.reps} reps`, ofCopy(eps));
       }
@@ -105,7 +113,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
       const x = r.tensor(uniformArray(size, -4, 4, SEEDS.x), shape);
       const g = r.tensor(uniformArray(size, -1, 1, SEEDS.g), shape);
       const op = r.softmax(x, direction, g);
-      const t = measure(() => void op(), policy);
+      const t = measure(op.run, policy);
       const eps = perSecond(size, t.medianMs);
       row(suite, "softmax", `${shape[0]}x${shape[1]}`, t.medianMs, eps, "elem/s", `${t.reps} reps`, ofCopy(eps));
       r.free(x);
@@ -118,7 +126,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
       const s = operandShapes({ ...CHECK.matmul, transposeA: tA, transposeB: tB });
       const a = r.tensor(uniformArray(s.a[0] * s.a[1], -1, 1, SEEDS.matA), s.a);
       const b = r.tensor(uniformArray(s.b[0] * s.b[1], -1, 1, SEEDS.matB), s.b);
-      checks[`matmul:${tA ? "t" : "n"}${tB ? "t" : "n"}`] = r.matmul(a, b, tA, tB)();
+      checks[`matmul:${tA ? "t" : "n"}${tB ? "t" : "n"}`] = r.matmul(a, b, tA, tB).read();
       r.free(a);
       r.free(b);
     }
@@ -127,7 +135,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
       const a = r.tensor(uniformArray(s.a[0] * s.a[1], -1, 1, SEEDS.matA), s.a);
       const b = r.tensor(uniformArray(s.b[0] * s.b[1], -1, 1, SEEDS.matB), s.b);
       const op = r.matmul(a, b, c.transposeA, c.transposeB);
-      const t = measure(() => void op(), policy);
+      const t = measure(op.run, policy);
       row("matmul", c.name, `${c.m}x${c.k}x${c.n}`, t.medianMs, matmulGflops(c.m, c.k, c.n, t.medianMs), "GFLOP/s", `${t.reps} reps`);
       r.free(a);
       r.free(b);

@@ -42,17 +42,17 @@ export async function createNeuriteRunner(backend: string, wasmThreads = 1): Pro
   for (const k of ["simd", "threadsRequested", "sharedMemory", "threadsFallbackReason"]) if (caps[k] !== undefined) info[k] = caps[k];
 
   const bound = (name: ActivationName | "softmax") => resolveActivation({ name, ...(ACTIVATION_PARAMS[name as ActivationName] ?? {}) });
-  const read = (make: () => Tensor): Float32Array =>
-    scope(() => {
-      const y = make();
-      return y.dataSync();
-    });
+  // scope frees everything the computation created, the result included
+  const op = (make: () => Tensor): Op => ({
+    run: () => scope(() => void make()),
+    read: () => scope(() => make().dataSync()),
+  });
   const activationOp = (name: ActivationName | "softmax", x: Tensor, mode: ActivationMode, g: Tensor): Op => {
     const act = bound(name);
-    if (mode === "forward") return () => read(() => applyActivation(x, act));
+    if (mode === "forward") return op(() => applyActivation(x, act));
     // what a user writes for a backward pass with upstream gradient g: valueAndGrad of sum(g ⊙ f(x))
     const vg = valueAndGrad((v: Tensor) => sum(mul(applyActivation(v, act), g)));
-    return () => read(() => vg(x).grads[0]!);
+    return op(() => vg(x).grads[0]!);
   };
 
   return {
@@ -64,9 +64,10 @@ export async function createNeuriteRunner(backend: string, wasmThreads = 1): Pro
     tensor: (values, shape) => tensor(values, shape),
     slice: (t, start, end) => slice(t, start, end),
     free: (t) => t.dispose(),
+    values: (t) => t.dataSync(),
     activation: activationOp,
     softmax: (x, mode, g) => activationOp("softmax", x, mode, g),
-    matmul: (a, b, transposeA, transposeB) => () => read(() => matmul(a, b, { transposeA, transposeB })),
+    matmul: (a, b, transposeA, transposeB) => op(() => matmul(a, b, { transposeA, transposeB })),
     mlp: (weights) => neuriteMlp(weights),
     memory: () => {
       const m = memory();
@@ -101,12 +102,8 @@ function neuriteMlp(initial: readonly Float32Array[]): MlpModel<Tensor> {
         callbacks: [{ onEpochBegin: (e) => hooks.onEpochBegin(e), onEpochEnd: (e) => hooks.onEpochEnd(e), onBatchEnd: (b) => hooks.onBatchEnd(b) }],
       });
     },
-    predict: (x) => read0(() => model.predict(x, { batchSize: TRAIN.predictBatch })),
+    predict: (x) => scope(() => model.predict(x, { batchSize: TRAIN.predictBatch }).dataSync()),
     weights: () => model.weights.map((v) => v.dataSync()),
     dispose: () => model.dispose(),
   };
-}
-
-function read0(make: () => Tensor): Float32Array {
-  return scope(() => make().dataSync());
 }

@@ -77,17 +77,20 @@ export async function createTfjsRunner(backend: string, wasmThreads = 1): Promis
     gelu: (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, erf(tf.mul(x, Math.SQRT1_2)))),
   };
 
-  const read = (make: () => Tensor): Float32Array => {
-    const y = tf.tidy(make);
-    const values = y.dataSync() as Float32Array;
-    y.dispose();
-    return values;
-  };
+  const op = (make: () => Tensor): Op => ({
+    run: () => tf.dispose(tf.tidy(make)),
+    read: () => {
+      const y = tf.tidy(make);
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      return values;
+    },
+  });
   const elementwiseOp = (f: (x: Tensor) => Tensor, x: Tensor, mode: ActivationMode, g: Tensor): Op => {
-    if (mode === "forward") return () => read(() => f(x));
+    if (mode === "forward") return op(() => f(x));
     // the gradient of sum(g ⊙ f(x)): the same formulation as the Neurite side
     const df = tf.grad((v: Tensor) => tf.sum(tf.mul(f(v), g)));
-    return () => read(() => df(x));
+    return op(() => df(x));
   };
 
   return {
@@ -99,9 +102,10 @@ export async function createTfjsRunner(backend: string, wasmThreads = 1): Promis
     tensor: (values, shape) => tf.tensor(values, [...shape], "float32"),
     slice: (t, start, end) => tf.slice(t, start, end - start),
     free: (t) => t.dispose(),
+    values: (t) => t.dataSync() as Float32Array,
     activation: (name, x, mode, g) => elementwiseOp(fns[name], x, mode, g),
     softmax: (x, mode, g) => elementwiseOp((v) => tf.softmax(v), x, mode, g),
-    matmul: (a, b, transposeA, transposeB) => () => read(() => tf.matMul(a, b, transposeA, transposeB)),
+    matmul: (a, b, transposeA, transposeB) => op(() => tf.matMul(a, b, transposeA, transposeB)),
     mlp: (weights) => tfjsMlp(tf, weights),
     memory: (): LibraryMemory => {
       const m = tf.memory();

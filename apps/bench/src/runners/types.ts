@@ -7,10 +7,16 @@ import type { ActivationName } from "../config.js";
 import type { Library } from "../protocol.js";
 
 /**
- * A prepared computation over uploaded inputs: computes, reads the result back (so lazy or asynchronous work
- * is counted) and frees everything it created. The caller owns and frees the inputs.
+ * A prepared computation over uploaded inputs. The CPU and WASM backends of both libraries compute when an
+ * op is called (nothing is deferred: TF.js's WebGL would be), so `run` — compute, then free what it
+ * created — times the kernel with its result left in the library's memory, which is how the copy ceiling
+ * is measured too. `read` computes and also copies the values out to JavaScript (the checks use it; the
+ * cost of reading back is its own row). The caller owns and frees the inputs.
  */
-export type Op = () => Float32Array;
+export interface Op {
+  run(): void;
+  read(): Float32Array;
+}
 
 /** The MLP of the training suite, in a library. */
 export interface MlpModel<T> {
@@ -53,6 +59,8 @@ export interface Runner<T> {
   /** Rows [start, end) of the first axis. */
   slice(t: T, start: number, end: number): T;
   free(t: T): void;
+  /** The values of `t`, copied out to JavaScript (`dataSync`). */
+  values(t: T): Float32Array;
   activation(name: ActivationName, x: T, mode: ActivationMode, g: T): Op;
   softmax(x: T, mode: ActivationMode, g: T): Op;
   matmul(a: T, b: T, transposeA: boolean, transposeB: boolean): Op;
