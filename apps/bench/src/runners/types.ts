@@ -14,8 +14,8 @@ import type { Library } from "../protocol.js";
  * cost of reading back is its own row). The caller owns and frees the inputs.
  */
 export interface Op {
-  run(): void;
-  read(): Float32Array;
+  readonly run: () => void;
+  readonly read: () => Float32Array;
 }
 
 /** The MLP of the training suite, in a library. */
