@@ -1,21 +1,22 @@
 /**
- * `pnpm bench [--quick] [--json FILE] [--only SUITES] [--backends JOBS]`: runs each library and backend in
- * its own child process, one after another, checks that they compute the same values as Neurite CPU, and
- * prints a markdown table with Neurite / TF.js ratios.
+ * `pnpm bench [--quick] [--json FILE] [--only SUITES] [--backends JOBS] [--rounds N]`: runs each library and
+ * backend in its own child process, one after another (N times, alternating the order), checks that they
+ * compute the same values as Neurite CPU, and prints a markdown table with Neurite / TF.js ratios.
  */
 import { fork } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { JOBS, MODES } from "./config.js";
 import { type BackendStatus, type Job, type Report, type ResultRow, SUITES, type Suite, type WorkerReply, type WorkerRequest } from "./protocol.js";
-import { activationSummary, applyChecks, markdownTable, notes, runChecks, writeJson } from "./report.js";
+import { activationSummary, applyChecks, markdownTable, mergeRounds, notes, runChecks, writeJson } from "./report.js";
 
-const USAGE = `usage: pnpm bench [--quick] [--json FILE] [--only SUITES] [--backends JOBS] [--wasm-threads N]
+const USAGE = `usage: pnpm bench [--quick] [--json FILE] [--only SUITES] [--backends JOBS] [--wasm-threads N] [--rounds N]
   --quick          fewer repetitions, trainOnBatch steps instead of epochs, a 100-step memory check (under 3 minutes on 2 cores)
   --json FILE      also write the results as JSON
   --only SUITES    comma-separated suites: ${SUITES.join(", ")}
   --backends JOBS  comma-separated: cpu, wasm, neurite, tfjs, or library-backend (${JOBS.map((j) => `${j.library}-${j.backend}`).join(", ")})
-  --wasm-threads N threads asked of the WASM backends (default 1; TF.js's has one thread in Node whatever is asked)`;
+  --wasm-threads N threads asked of the WASM backends (default 1; TF.js's has one thread in Node whatever is asked)
+  --rounds N       run every job N times, in alternating order, and report each row's median round (default 1)`;
 
 export interface CliOptions {
   readonly quick: boolean;
@@ -23,6 +24,7 @@ export interface CliOptions {
   readonly suites: readonly Suite[];
   readonly jobs: readonly Job[];
   readonly wasmThreads: number;
+  readonly rounds: number;
 }
 
 class UsageError extends Error {}
@@ -37,6 +39,7 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
       only: { type: "string" },
       backends: { type: "string" },
       "wasm-threads": { type: "string" },
+      rounds: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -59,7 +62,9 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
   if (values.json === "") throw new UsageError("--json needs a file name, e.g. --json out.json");
   const wasmThreads = Number(values["wasm-threads"] ?? 1);
   if (!Number.isInteger(wasmThreads) || wasmThreads < 1) throw new UsageError(`--wasm-threads must be a positive integer, got ${values["wasm-threads"]}`);
-  return { quick: values.quick, json: values.json, suites: only ? (only as Suite[]) : [...SUITES], jobs, wasmThreads };
+  const rounds = Number(values.rounds ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a positive integer, got ${values.rounds}`);
+  return { quick: values.quick, json: values.json, suites: only ? (only as Suite[]) : [...SUITES], jobs, wasmThreads, rounds };
 }
 
 /** Runs one job in a child process and resolves with its reply (a failure reply if it crashes or times out). */
@@ -100,27 +105,37 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const mode = MODES[options.quick ? "quick" : "full"];
   const t0 = performance.now();
-  const rows: ResultRow[] = [];
-  const statuses: BackendStatus[] = [];
+  const rounds: ResultRow[][] = [];
+  const statuses = new Map<string, BackendStatus>();
   const checks = new Map<string, Readonly<Record<string, Float32Array>>>();
-  for (const job of options.jobs) {
-    const name = `${job.library}-${job.backend}`;
-    process.stderr.write(`▶ ${name} (${mode.name}, ${((performance.now() - t0) / 1000).toFixed(0)} s elapsed)\n`);
-    const reply = await runWorker({ ...job, suites: options.suites, quick: options.quick, wasmThreads: options.wasmThreads }, mode.workerTimeoutMs);
-    if (reply.ok) {
-      rows.push(...reply.rows);
-      checks.set(name, reply.checks);
-      statuses.push({ ...job, status: "ok", threads: reply.threads, info: reply.info, notes: reply.notes });
-    } else {
-      process.stderr.write(`  ${name}: ${reply.unavailable ? "n/a" : "FAILED"}: ${reply.reason}\n`);
-      statuses.push({ ...job, status: reply.unavailable ? "unavailable" : "failed", reason: reply.reason });
+  for (let round = 0; round < options.rounds; round++) {
+    // a slow spell of a shared machine should not always fall on the same library: alternate the order
+    const jobs = round % 2 === 0 ? options.jobs : [...options.jobs].reverse();
+    const rows: ResultRow[] = [];
+    for (const job of jobs) {
+      const name = `${job.library}-${job.backend}`;
+      if (statuses.get(name)?.status === "unavailable" || statuses.get(name)?.status === "failed") continue;
+      const of = options.rounds > 1 ? `, round ${round + 1}/${options.rounds}` : "";
+      process.stderr.write(`▶ ${name} (${mode.name}${of}, ${((performance.now() - t0) / 1000).toFixed(0)} s elapsed)\n`);
+      const reply = await runWorker({ ...job, suites: options.suites, quick: options.quick, wasmThreads: options.wasmThreads }, mode.workerTimeoutMs);
+      if (reply.ok) {
+        rows.push(...reply.rows);
+        if (!checks.has(name)) checks.set(name, reply.checks);
+        statuses.set(name, { ...job, status: "ok", threads: reply.threads, info: reply.info, notes: reply.notes });
+      } else {
+        process.stderr.write(`  ${name}: ${reply.unavailable ? "n/a" : "FAILED"}: ${reply.reason}\n`);
+        statuses.set(name, { ...job, status: reply.unavailable ? "unavailable" : "failed", reason: reply.reason });
+      }
     }
+    rounds.push(rows);
   }
+  const rows = mergeRounds(rounds);
+  const statusList = options.jobs.flatMap((j) => statuses.get(`${j.library}-${j.backend}`) ?? []);
   const seconds = (performance.now() - t0) / 1000;
   const reference = "neurite-cpu";
   const table = runChecks(checks, reference);
   const checkCell = applyChecks(rows, table, reference);
-  const notesList = notes(statuses, table);
+  const notesList = notes(statusList, table);
   const failedChecks = notesList.filter((n) => n.startsWith("CHECK FAILED"));
   if (failedChecks.length) process.stderr.write(`\n✗✗✗ ${failedChecks.length} correctness check(s) FAILED (still timed):\n${failedChecks.map((n) => `  ${n}`).join("\n")}\n\n`);
   if (!checks.has(reference)) process.stderr.write(`! ${reference} did not run: nothing to check the other libraries against\n`);
@@ -133,14 +148,14 @@ async function main(argv: readonly string[]): Promise<number> {
     loadavg: loadavg(),
     mode: mode.name,
     seconds: Math.round(seconds),
-    backends: statuses,
+    backends: statusList,
   };
   const out = [
     `Neurite vs TensorFlow.js (${mode.name}) — ${meta.date.slice(0, 10)}, ${meta.cpu}, ${meta.cores} cores, Node ${meta.node}, ${meta.seconds} s`,
     "",
     "Throughput, higher is better (MB rows: lower is better). N/T = Neurite / TF.js. (n%) = share of the copy bandwidth of the same process. check = same values as neurite-cpu on seeded inputs.",
     "",
-    markdownTable(rows, statuses, checkCell),
+    markdownTable(rows, statusList, checkCell),
     "",
     ...[...activationSummary(rows), ...notesList].map((n) => `- ${n}`),
   ].join("\n");
@@ -149,7 +164,7 @@ async function main(argv: readonly string[]): Promise<number> {
     writeJson(options.json, { meta, results: rows });
     process.stderr.write(`wrote ${options.json}\n`);
   }
-  return statuses.some((s) => s.status === "failed") ? 1 : 0;
+  return statusList.some((s) => s.status === "failed") ? 1 : 0;
 }
 
 // run only as the entry point (the tests import parseCli)

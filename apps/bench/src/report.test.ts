@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BackendStatus, Report, ResultRow, Suite } from "./protocol.js";
-import { activationSummary, applyChecks, formatRatio, formatSi, formatValue, markdownTable, notes, runChecks, sig3, validateReport, writeJson } from "./report.js";
+import { activationSummary, applyChecks, mergeRounds, formatRatio, formatSi, formatValue, markdownTable, notes, runChecks, sig3, validateReport, writeJson } from "./report.js";
 
 const row = (over: Partial<ResultRow>): ResultRow => ({
   suite: "matmul", case: "square 128", size: "128x128x128", library: "neurite", backend: "cpu", threads: 1,
@@ -61,6 +61,28 @@ describe("markdownTable", () => {
   });
   it("marks what did not run", () => {
     expect(lines[3]).toContain("| 1.00 G | – | – | n/a (backend-wasm not built) | – | – |");
+  });
+});
+
+describe("mergeRounds", () => {
+  it("keeps the median round of each row, the largest peak and the worst memory verdict", () => {
+    const speed = (t: number) => row({ throughput: t, median_ms: 1 / t });
+    const peak = (mb: number) => row({ suite: "train", case: "peak rss", size: "train", unit: "MB", throughput: mb, median_ms: null });
+    const growth = (mb: number, annotation: string) => row({ suite: "train", case: "memory growth, steps 20→100", size: "b1", unit: "MB", throughput: mb, median_ms: null, annotation });
+    const merged = mergeRounds([
+      [speed(3), peak(100), growth(0.1, "flat")],
+      [speed(9), peak(140), growth(6, "GROWS")],
+      [speed(5), peak(120), growth(0.2, "flat")],
+    ]);
+    expect(merged.map((r) => [r.case, r.throughput, r.annotation ?? ""])).toEqual([
+      ["square 128", 5, ""], ["peak rss", 140, ""], ["memory growth, steps 20→100", 6, "GROWS"],
+    ]);
+    expect(merged[0]!.detail).toBe("3 rounds, 3.00–9.00 GFLOP/s");
+  });
+  it("keeps rows of different jobs apart and passes a single round through unchanged", () => {
+    const rounds = [[row({ throughput: 1 }), row({ library: "tfjs", throughput: 2 })]];
+    expect(mergeRounds(rounds)).toEqual(rounds[0]);
+    expect(mergeRounds([...rounds, [row({ throughput: 3 }), row({ library: "tfjs", throughput: 4 })]]).map((r) => r.throughput)).toEqual([1, 2]);
   });
 });
 

@@ -123,6 +123,32 @@ export function markdownTable(rows: readonly ResultRow[], statuses: readonly Bac
   return lines.map((l) => `| ${l.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`).join("\n");
 }
 
+/**
+ * One row per (job, suite, case, size) out of several rounds of the same jobs: the median round's row by
+ * throughput (the lower middle for an even count), its detail extended with the spread. Peak-memory rows
+ * take the largest round and memory-growth rows the worst verdict, so that repeating never hides a cost.
+ */
+export function mergeRounds(rounds: readonly (readonly ResultRow[])[]): ResultRow[] {
+  if (rounds.length === 1) return [...rounds[0]!];
+  const groups = new Map<string, ResultRow[]>();
+  for (const rows of rounds) {
+    for (const r of rows) {
+      const k = `${jobName(r)}|${rowKey(r)}`;
+      const g = groups.get(k);
+      if (g) g.push(r);
+      else groups.set(k, [r]);
+    }
+  }
+  return [...groups.values()].map((g) => {
+    const sorted = [...g].sort((a, b) => a.throughput - b.throughput);
+    const growth = g[0]!.case.startsWith("memory growth");
+    const pick = g[0]!.case.startsWith("peak") ? sorted[sorted.length - 1]! : growth ? (g.find((r) => r.annotation === "GROWS") ?? sorted[(sorted.length - 1) >> 1]!) : sorted[(sorted.length - 1) >> 1]!;
+    if (g.length === 1) return pick;
+    const spread = `${g.length} rounds, ${sig3(sorted[0]!.throughput)}–${sig3(sorted[sorted.length - 1]!.throughput)} ${pick.unit}`;
+    return { ...pick, detail: pick.detail ? `${pick.detail}; ${spread}` : spread };
+  });
+}
+
 /** Whether a row is one the activation targets are stated over: 2^22 elements, or softmax [4096, 1024]. */
 function isActivationTarget(r: Pick<ResultRow, "suite" | "size">): boolean {
   return (r.suite === "activation-forward" || r.suite === "activation-backward") && (r.size === String(2 ** 22) || r.size === "4096x1024");
