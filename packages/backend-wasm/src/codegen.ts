@@ -1,5 +1,6 @@
 import { type Expr, topoOrder } from "@neurite/core";
 import { F64, FunctionBuilder, I32, type MemoryImport, Op, Simd, V128, type ValType, encodeModule } from "./binary.js";
+import { boundBranches, isNonPositive } from "./ranges.js";
 import * as M from "./simd-math.js";
 import { type Val, Vec } from "./simd-math.js";
 
@@ -66,7 +67,7 @@ function emitExprs(v: Vec, outputs: readonly Expr[], leaf: (k: number) => Val, s
           r = mask !== undefined ? v.sel(ref(n.a), ref(n.b), mask) : M.select(v, ref(n.cond), ref(n.a), ref(n.b));
           break;
         }
-        case "unary": r = unary(v, n.op, ref(n.a)); break;
+        case "unary": r = unary(v, n.op, ref(n.a), isNonPositive(n.a)); break;
         case "binary": {
           const a = ref(n.a);
           if (n.op === "pow" && n.b.node.kind === "const") {
@@ -96,14 +97,15 @@ function emitExprs(v: Vec, outputs: readonly Expr[], leaf: (k: number) => Val, s
   return outputs.map(ref);
 }
 
-function unary(v: Vec, op: string, a: Val): Val {
+/** `nonPositive`: the operand is known ≤ 0 or NaN (ranges.ts), so e^x and e^x − 1 take the base-2 reduction. */
+function unary(v: Vec, op: string, a: Val, nonPositive: boolean): Val {
   switch (op) {
     // sign-bit operations with a hoisted mask (V8 rebuilds the mask for every f32x4.neg / f32x4.abs)
     case "neg": return v.op(Simd.xor, a, v.i(-0x80000000));
     case "abs": return v.op(Simd.and, a, v.i(0x7fffffff));
     case "sign": return M.sign(v, a);
-    case "exp": return M.exp(v, a);
-    case "expm1": return M.expm1(v, a);
+    case "exp": return nonPositive ? M.expNonPositive(v, a, { base2: true }) : M.exp(v, a);
+    case "expm1": return nonPositive ? M.expm1NonPositive(v, a) : M.expm1(v, a);
     case "log": return M.log(v, a);
     case "log1p": return M.log1p(v, a);
     case "sqrt": return v.op(Simd.f32x4Sqrt, a);
@@ -139,6 +141,7 @@ function binary(v: Vec, op: string, a: Val, b: Val): Val {
 export function emitKernel(spec: KernelSpec, memory: MemoryImport): Uint8Array {
   const nOut = spec.outputs.length;
   const nIn = spec.inputs.length;
+  const outputs = spec.outputs.map(boundBranches);
   const params: ValType[] = [I32, I32];
   for (let i = 0; i < 3 * (nOut + nIn); i++) params.push(I32);
   for (let j = 0; j < spec.scalars; j++) params.push(F64);
@@ -225,7 +228,7 @@ export function emitKernel(spec: KernelSpec, memory: MemoryImport): Uint8Array {
       fb.op(Op.loop).byte(0x40);
       fb.get(j).get(limit).op(Op.i32GeS).op(Op.brIf).u32(1);
       const results: Val[][] = [];
-      for (let u = 0; u < lanes / 4; u++) results.push(emitExprs(v, spec.outputs, leafFor(true, 16 * u), scalar));
+      for (let u = 0; u < lanes / 4; u++) results.push(emitExprs(v, outputs, leafFor(true, 16 * u), scalar));
       for (let o = 0; o < nOut; o++) {
         for (let u = 0; u < lanes / 4; u++) fb.get(outCur[o]!).get(results[u]![o]!).mem(Simd.store, 4, 16 * u, true);
       }
@@ -240,7 +243,7 @@ export function emitKernel(spec: KernelSpec, memory: MemoryImport): Uint8Array {
   fb.op(Op.block).byte(0x40);
   fb.op(Op.loop).byte(0x40);
   fb.get(j).get(COLS).op(Op.i32GeS).op(Op.brIf).u32(1);
-  const results = emitExprs(v, spec.outputs, leafFor(false), scalar);
+  const results = emitExprs(v, outputs, leafFor(false), scalar);
   for (let o = 0; o < nOut; o++) fb.get(outCur[o]!).get(results[o]!).lane(Simd.f32x4ExtractLane, 0).mem(Op.f32Store, 2, 0);
   advance((csParam) => fb.get(csParam));
   fb.get(j).i32(1).op(Op.i32Add).set(j);

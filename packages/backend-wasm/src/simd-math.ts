@@ -150,6 +150,8 @@ export function sign(v: Vec, x: Val): Val {
 
 /** 1.5·2^23: adding it rounds a float32 of magnitude < 2^22 to an integer held in the low mantissa bits. */
 const MAGIC = 12582912;
+/** MAGIC + 127: the rounded sum holds n + 127 in its low bits, so shifting its bits left by 23 gives 2^n. */
+const MAGIC_BIASED = MAGIC + 127;
 
 /** Reduction x = n·ln2 + r, |r| ≤ ln2/2; returns [n as int32 lanes, r]. */
 function reduceLn2(v: Vec, x: Val): [Val, Val] {
@@ -175,14 +177,19 @@ export function exp(v: Vec, x: Val): Val {
   return v.mul(v.mul(p, pow2(v, k1)), pow2(v, k2));
 }
 
+/** (expm1(r) − r)/r² on |r| ≤ ln2/2 (Lawson minimax fit for expm1's relative error: 1.1e-7 after rounding). */
+const EXPM1_Q = [0.0013882520142942667, 0.00836651399731636, 0.04166720062494278, 0.1666654348373413, 0.4999999701976776];
+
 /** e^x − 1 without cancellation: 2^n·expm1(r) + (2^n − 1), computed as 2·(2^(n−1)·p + (2^(n−1) − ½)). */
 export function expm1(v: Vec, x: Val): Val {
   const xc = v.clamp(x, -30, 89);
-  const [k, r] = reduceLn2(v, xc);
-  const q = v.horner(r, [1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5]);
-  const p = v.add(r, v.mul(v.mul(r, r), q));
-  const t = pow2(v, v.op(Simd.i32x4Sub, k, v.i(1)));
-  return v.mul(v.add(v.mul(t, p), v.sub(t, v.f(0.5))), v.f(2));
+  // 1.5·2^23 + 126: the rounded t holds n + 126 in its low bits, so t << 23 is 2^(n−1)
+  const t = v.add(v.mul(xc, v.f(LOG2E)), v.f(MAGIC + 126));
+  const n = v.sub(t, v.f(MAGIC + 126));
+  const r = v.sub(v.sub(xc, v.mul(n, v.f(LN2_HI_F))), v.mul(n, v.f(LN2_LO_F)));
+  const p = v.add(r, v.mul(v.mul(r, r), v.horner(r, EXPM1_Q)));
+  const half = v.shift(Simd.i32x4Shl, t, 23);
+  return v.mul(v.add(v.mul(half, p), v.sub(half, v.f(0.5))), v.f(2));
 }
 
 /**
@@ -227,9 +234,6 @@ export function tanh(v: Vec, x: Val): Val {
   return v.or(t, v.and(x, v.i(-0x80000000)));
 }
 
-/** 1.5·2^23 + 127: adding it rounds to an integer n held in the low mantissa bits as n + 127, so `t << 23` is 2^n. */
-const MAGIC_BIASED = MAGIC + 127;
-
 /**
  * e^x for x ≤ 0 (or NaN): no overflow, so one scaling step; results below about 2^−126 (x < −87.3) are 0,
  * which is within every tolerance where such a value meets something of order 1.
@@ -256,6 +260,23 @@ export function expNonPositive(v: Vec, x: Val, options: { base2?: boolean } = {}
   }
   const s = v.shift(Simd.i32x4Shl, t, 23);
   return v.add(s, v.mul(v.mul(s, r), v.horner(r, options.base2 ? EXP2_P5 : EXP_P)));
+}
+
+/** (2^r − 1)/r on |r| ≤ ½ (Lawson minimax fit for relative error: expm1NonPositive within 0.2× the tolerance). */
+const EXPM1_BASE2_P = [0.0001540350931463763, 0.0013390735257416964, 0.009618237614631653, 0.05550357326865196, 0.24022649228572845, 0.6931471824645996];
+
+/**
+ * e^x − 1 for x ≤ 0 (or NaN), reduced in base 2 like {@link expNonPositive}: 2^n·(2^r − 1) + (2^n − 1)
+ * with nothing to overflow. The rounding of x·log2 e costs e^x·|x|·6e-8 absolute (≤ 2.2e-8), inside the
+ * forward tolerance; near 0 the result keeps the relative accuracy of r·P(r).
+ */
+export function expm1NonPositive(v: Vec, x: Val): Val {
+  const xc = v.op(Simd.f32x4Pmax, x, v.f(-30));
+  const u = v.mul(xc, v.f(LOG2E));
+  const t = v.add(u, v.f(MAGIC_BIASED));
+  const r = v.sub(u, v.sub(t, v.f(MAGIC_BIASED)));
+  const s = v.shift(Simd.i32x4Shl, t, 23);
+  return v.add(v.mul(s, v.mul(r, v.horner(r, EXPM1_BASE2_P))), v.sub(s, v.f(1)));
 }
 
 /** −|x|: one OR of the sign bit. */

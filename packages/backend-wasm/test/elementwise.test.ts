@@ -52,12 +52,16 @@ describe("primitives in isolation", () => {
     expect(mismatches(run(wasm, program, [a, b]), reference(program, [a, b]), 1e-6, 1e-7, (i) => `${op}(${a[i]}, ${b[i]})`)).toEqual([]);
   });
 
-  it("sigmoid over a dense sweep of [−100, 100] stays within the forward tolerance of float64", () => {
-    // sigmoid's e^−|x| uses the base-2 reduction, whose error grows with |x|: sweep the whole range densely
-    const n = 400_001;
-    const x = new Float32Array(n).map((_, i) => -100 + (200 * i) / (n - 1));
-    const expected = x.map((v) => 1 / (1 + Math.exp(-v)));
-    expect(mismatches(run(wasm, input(0).sigmoid(), [x]), expected, 1e-6, 1e-7, (i) => `sigmoid(${x[i]})`)).toEqual([]);
+  // sigmoid's e^−|x| uses the base-2 reduction, whose error grows with |x|, and expm1 (elu, tanh) a fitted
+  // polynomial: sweep the whole range densely against float64
+  const sweep = new Float32Array(400_001).map((_, i) => -100 + (200 * i) / 400_000);
+  const dense: [string, Expr, (x: number) => number][] = [
+    ["sigmoid", input(0).sigmoid(), (x) => 1 / (1 + Math.exp(-x))],
+    ["expm1", input(0).expm1(), Math.expm1],
+    ["tanh", input(0).tanh(), Math.tanh],
+  ];
+  it.each(dense)("%s over a dense sweep of [−100, 100] stays within the forward tolerance of float64", (name, program, f) => {
+    expect(mismatches(run(wasm, program, [sweep]), sweep.map(f), 1e-6, 1e-7, (i) => `${name}(${sweep[i]})`)).toEqual([]);
   });
 
   it("pow over random bases and exponents keeps float32 accuracy for large results", () => {

@@ -131,7 +131,7 @@ describe("softmax of wide rows", () => {
       const sum = row.reduce((s, v) => s + Math.exp(v - mx), 0);
       row.forEach((v, j) => (expected[r * cols + j] = Math.exp(v - mx) / sum));
     }
-    const y = on(wasm, [x], rows * cols, ([ix], out) => wasm.kernels!.softmax!({ x: ix!, out, rows, cols }));
+    const y = on(wasm, [x], rows * cols, ([ix], out) => wasm.kernels.softmax!({ x: ix!, out, rows, cols }));
     expect(mismatches(y, expected, 1e-6, 1e-7, (i) => `softmax at ${i} (x = ${x[i]})`)).toEqual([]);
   });
 });
