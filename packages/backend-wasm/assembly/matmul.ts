@@ -182,17 +182,17 @@ function packA(a: usize, ars: i32, acs: i32, ic: i32, mc: i32, pc: i32, kc: i32,
 }
 
 /**
- * Rows [i0, i1) of c (row-major, n columns) = op(A)·op(B), A(i, p) = a[i·ars + p·acs], op(B) already
- * packed by {@link matmulPackB}. `ap` is scratch for MC×KC packed values. Threads call this on disjoint
- * row ranges with their own scratch.
+ * Rows [i0, i1) of the n columns of c (row-major, rows ldc elements apart) = op(A)·op(B), with
+ * A(i, p) = a[i·ars + p·acs] and op(B)'s n columns packed by {@link matmulPackB}. `ap` is scratch for
+ * MC×KC packed values. Threads call this on disjoint blocks of c (rows or columns) with their own scratch.
  */
-export function matmulRows(a: usize, ars: i32, acs: i32, bp: usize, c: usize, n: i32, k: i32, i0: i32, i1: i32, ap: usize): void {
+export function matmulRows(a: usize, ars: i32, acs: i32, bp: usize, c: usize, n: i32, ldcElements: i32, k: i32, i0: i32, i1: i32, ap: usize): void {
   const npad = paddedN(n);
-  const ldc = (<usize>n) << 2;
+  const ldc = (<usize>ldcElements) << 2;
   // edge tiles are computed in full in the caller's scratch (threads never share it), then copied out
   const tile = ap + ((<usize>(MC * KC)) << 2);
   if (k == 0) {
-    memory.fill(c + ldc * i0, 0, ldc * (i1 - i0));
+    for (let i = i0; i < i1; i++) memory.fill(c + ldc * i, 0, (<usize>n) << 2);
     return;
   }
   for (let ic = i0; ic < i1; ic += MC) {

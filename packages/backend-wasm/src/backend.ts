@@ -6,12 +6,14 @@ import {
 import { type CompiledKernel, KernelCache, type KernelSpec, type Pattern, emitKernel } from "./codegen.js";
 import { type KernelExports, MAX_PAGES } from "./loader.js";
 import { WasmHeap, type WasmBuffer, bufferOf } from "./memory.js";
-import { type Call, SLOT_VALUES, ThreadPool, exportTarget } from "./threads.js";
+import { type Call, SLOT_VALUES, ThreadPool, exportTarget, flagCount } from "./threads.js";
 
 /** Rows of C per matmul call: the epilogue then runs over a block still in cache. */
 const ROW_BLOCK = 64;
 /** Elementwise work below this many elements stays on one thread (waking workers costs more). */
 const PARALLEL_MIN = 1 << 16;
+/** Most blocks one threaded product is cut into (a shared task must fit one worker slot). */
+const MAX_BLOCKS = 128;
 /** Multiply-adds below which a matmul stays on one thread. */
 const PARALLEL_MATMUL_MIN = 1 << 18;
 
@@ -86,8 +88,8 @@ export class WasmBackend implements Backend {
     const instance = await WebAssembly.instantiate(init.kernels, { env: { memory: init.memory } });
     const b = new WasmBackend(init, instance);
     if (init.threads > 1) {
-      const flags = b.heap.allocBytes((init.threads + 2) * 4);
-      b.heap.f32.fill(0, flags.ptr >>> 2, (flags.ptr >>> 2) + init.threads + 2);
+      const flags = b.heap.allocBytes(flagCount(init.threads) * 4);
+      b.heap.f32.fill(0, flags.ptr >>> 2, (flags.ptr >>> 2) + flagCount(init.threads));
       const slots = b.heap.allocBytes((init.threads - 1) * SLOT_VALUES * 8);
       b.pool = await ThreadPool.create(init.threads, init.memory, init.kernels, flags.ptr, slots.ptr);
     }
@@ -296,12 +298,9 @@ export class WasmBackend implements Backend {
 
   private runLocal(calls: readonly Call[]): void {
     for (const c of calls) {
-      if (c.target < 0) {
-        // the only AS export tasks call (see EXPORTS)
-        this.k.matmulRows(...(c.args as Parameters<KernelExports["matmulRows"]>));
-      } else {
-        this.kernelFns[c.target]!(...c.args);
-      }
+      if (c.target === exportTarget("matmulRows")) this.k.matmulRows(...(c.args as Parameters<KernelExports["matmulRows"]>));
+      else if (c.target === exportTarget("matmulPackB")) this.k.matmulPackB(...(c.args as Parameters<KernelExports["matmulPackB"]>));
+      else this.kernelFns[c.target]!(...c.args);
     }
   }
 
@@ -476,45 +475,64 @@ export class WasmBackend implements Backend {
     }
     const npad = (n + 7) & ~7;
     const bp = this.ensurePackB(Math.max(16, k * npad * 4));
-    const threads = this.pool && rowsM * n * k >= PARALLEL_MATMUL_MIN && rowsM >= 8 ? Math.min(this.threadCount, Math.ceil(rowsM / 4)) : 1;
-    for (let t = 0; t < threads; t++) this.packAScratch(t);
+    const threads = this.pool && rowsM * n * k >= PARALLEL_MATMUL_MIN && rowsM >= 8 ? this.threadCount : 1;
     for (let bt = 0; bt < batches; bt++) {
       const aPtr = a.ptr + bt * aBatchStride * 4;
+      const bPtr = b.ptr + bt * bBatchStride * 4;
       const cPtr = c.ptr + bt * m * n * 4;
-      this.k.matmulPackB(b.ptr + bt * bBatchStride * 4, brs, bcs, k, n, bp);
-      const rangeCalls = (i0: number, i1: number, t: number): Call[] => {
-        const calls: Call[] = [];
-        for (let r0 = i0; r0 < i1; r0 += ROW_BLOCK) {
-          const r1 = Math.min(i1, r0 + ROW_BLOCK);
-          calls.push({ target: exportTarget("matmulRows"), args: [aPtr, ars, acs, bp, cPtr, n, k, r0, r1, this.packA[t]!.ptr] });
-          if (epi) {
-            const rows = r1 - r0;
-            const eargs: number[] = [rows, n, cPtr + r0 * n * 4, n * 4, 4];
-            if (epi.pre) eargs.push(epi.pre.ptr + (bt * m * n + r0 * n) * 4, n * 4, 4);
-            eargs.push(cPtr + r0 * n * 4, n * 4, 4);
-            if (epi.bias) eargs.push(epi.bias.ptr, 0, 4);
-            for (const s of epi.scalars) eargs.push(s);
-            calls.push(threads > 1 ? this.kernelCall(epi.compiled, () => this.kernelBytes(epi.spec), eargs) : { target: -1000, args: eargs });
-          }
+      // the block rows [r0, r1) × columns [j0, j1) of C, B's columns packed at bp + j0·k: the product, then
+      // the epilogue while the block is in cache (matmulRows' last argument is the caller's packing scratch)
+      const blockCalls = (r0: number, r1: number, j0: number, j1: number, scratch: number): Call[] => {
+        const calls: Call[] = [{ target: exportTarget("matmulRows"), args: [aPtr, ars, acs, bp + j0 * k * 4, cPtr + j0 * 4, j1 - j0, n, k, r0, r1, scratch], scratchArg: 10 }];
+        if (epi) {
+          const at = (r0 * n + j0) * 4;
+          const eargs: number[] = [r1 - r0, j1 - j0, cPtr + at, n * 4, 4];
+          if (epi.pre) eargs.push(epi.pre.ptr + bt * m * n * 4 + at, n * 4, 4);
+          eargs.push(cPtr + at, n * 4, 4);
+          if (epi.bias) eargs.push(epi.bias.ptr + j0 * 4, 0, 4);
+          for (const s of epi.scalars) eargs.push(s);
+          calls.push(threads > 1 ? this.kernelCall(epi.compiled, () => this.kernelBytes(epi.spec), eargs) : { target: -1000, args: eargs });
         }
         return calls;
       };
+      const packCall = (j0: number, j1: number): Call => ({ target: exportTarget("matmulPackB"), args: [bPtr + j0 * bcs * 4, brs, bcs, k, j1 - j0, bp + j0 * k * 4] });
+      const rowBlocks = (j0: number, j1: number, scratch: number, rows = ROW_BLOCK): Call[][] => {
+        const out: Call[][] = [];
+        for (let r0 = 0; r0 < rowsM; r0 += rows) out.push(blockCalls(r0, Math.min(rowsM, r0 + rows), j0, j1, scratch));
+        return out;
+      };
       if (threads === 1) {
-        const calls = rangeCalls(0, rowsM, 0);
-        for (const call of calls) {
-          if (call.target === -1000) epi!.compiled.fn(...call.args);
-          else this.k.matmulRows(...(call.args as [number, number, number, number, number, number, number, number, number, number]));
+        this.runLocal([packCall(0, n)]);
+        for (const calls of rowBlocks(0, n, this.packAScratch(0))) {
+          for (const call of calls) {
+            if (call.target === -1000) epi!.compiled.fn(...call.args);
+            else this.runLocal([call]);
+          }
+        }
+        continue;
+      }
+      // blocks claimed by whichever thread is free, at least four per thread, so that a thread on a busier
+      // core takes fewer instead of holding up the rest. Wide products split columns: each block packs
+      // its own columns of B, so no thread reads panels another core has just written. Narrow ones split
+      // rows (multiples of the register tile's 4) over a B packed here.
+      const scratch = Array.from({ length: this.pool!.size }, (_, t) => this.packAScratch(t));
+      const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
+      const width = Math.min(256, Math.max(16, roundUp(n / (4 * threads), 8)));
+      const groups: Call[][] = [];
+      if (n >= 2 * threads * width) {
+        const columnGroups = Math.ceil(n / width);
+        // C blocks of about ROW_BLOCK × 256 values, and no more than MAX_BLOCKS in all (the task must fit a slot)
+        const rows = roundUp(Math.max((ROW_BLOCK * 256) / width, rowsM / Math.floor(MAX_BLOCKS / columnGroups)), 4);
+        for (let j0 = 0; j0 < n; j0 += width) {
+          const j1 = Math.min(n, j0 + width);
+          groups.push([packCall(j0, j1), ...rowBlocks(j0, j1, 0, rows).flat()]);
         }
       } else {
-        // split rows in multiples of 4 (the register tile's height)
-        const parts: Call[][] = [];
-        for (let t = 0; t < threads; t++) {
-          const i0 = Math.min(rowsM, Math.ceil((rowsM * t) / threads / 4) * 4);
-          const i1 = t === threads - 1 ? rowsM : Math.min(rowsM, Math.ceil((rowsM * (t + 1)) / threads / 4) * 4);
-          parts.push(i1 > i0 ? rangeCalls(i0, i1, t) : []);
-        }
-        this.pool!.run(parts, (calls) => this.runLocal(calls));
+        this.runLocal([packCall(0, n)]);
+        const rows = Math.min(ROW_BLOCK, Math.max(8, roundUp(rowsM / (4 * threads), 4)));
+        groups.push(...rowBlocks(0, n, 0, Math.max(rows, roundUp(rowsM / MAX_BLOCKS, 4))));
       }
+      this.pool!.runShared(groups, scratch, (calls) => this.runLocal(calls));
     }
   }
 }

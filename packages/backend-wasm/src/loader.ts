@@ -8,7 +8,7 @@ export interface KernelExports {
   heapBase: () => number;
   matmulScratchBytes: () => number;
   matmulPackB: (b: number, brs: number, bcs: number, k: number, n: number, dst: number) => void;
-  matmulRows: (a: number, ars: number, acs: number, bp: number, c: number, n: number, k: number, i0: number, i1: number, ap: number) => void;
+  matmulRows: (a: number, ars: number, acs: number, bp: number, c: number, n: number, ldc: number, k: number, i0: number, i1: number, ap: number) => void;
   sumRows: (x: number, out: number, outer: number, size: number) => void;
   sumInner: (x: number, out: number, outer: number, size: number, inner: number, scratch: number) => void;
   extremeRows: (x: number, out: number, outer: number, size: number, sign: number) => void;

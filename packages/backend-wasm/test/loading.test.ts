@@ -48,19 +48,35 @@ describe("threads", () => {
     try {
       expect(two.capabilities()).toMatchObject({ simd: true, threads: 2, sharedMemory: true });
       expect(one.capabilities()).toMatchObject({ threads: 1, sharedMemory: false });
-      const m = 301, k = 257, n = 129;
-      const a = random(m * k, 1), w = random(k * n, 2), bias = random(n, 3), x = random(1 << 17, 4, -6, 6);
+      const x = random(1 << 17, 4, -6, 6);
+      // wide products split columns (each block packs its own B columns), narrow ones rows; a tall one
+      // takes bigger blocks so that the task fits a worker's slot
+      const shapes: [number, number, number][] = [[301, 257, 129], [700, 40, 20], [6000, 16, 200]];
       const run = (b: WasmBackend): Float32Array[] => {
-        const [ia, iw, ib, ix] = [a, w, bias, x].map((v) => b.upload(v));
-        const out = b.alloc(m * n), pre = b.alloc(m * n), ex = b.alloc(x.length);
-        b.matmul({ a: ia!, b: iw!, out, batch: 1, m, n, k, transposeA: true, transposeB: false, aBatchStride: 0, bBatchStride: 0 });
-        const plain = b.read(out);
-        b.matmulEpilogue({ a: ia!, b: iw!, out, batch: 1, m, n, k, transposeA: false, transposeB: true, aBatchStride: 0, bBatchStride: 0, bias: ib!, activation: input(0).tanh(), scalars: [], preActivation: pre });
-        b.elementwise({ program: input(0).sigmoid().mul(input(0)), inputs: [{ id: ix!, offset: 0, strides: [1] }], scalars: [], shape: [x.length], out: { id: ex, offset: 0, strides: [1] } });
-        b.elementwise({ program: input(0).add(input(1)), inputs: [{ id: ix!, offset: 0, strides: [256, 1] }, { id: ix!, offset: 0, strides: [0, 1] }], scalars: [], shape: [512, 256], out: { id: ex, offset: 0, strides: [256, 1] } });
-        return [plain, b.read(out), b.read(pre), b.read(ex)];
+        const out: Float32Array[] = [];
+        for (const [m, k, n] of shapes) {
+          const a = random(m * k, m + 1), w = random(k * n, n + 2), bias = random(n, 3);
+          const [ia, iw, ib] = [a, w, bias].map((v) => b.upload(v));
+          const c = b.alloc(m * n), pre = b.alloc(m * n);
+          b.matmul({ a: ia!, b: iw!, out: c, batch: 1, m, n, k, transposeA: true, transposeB: false, aBatchStride: 0, bBatchStride: 0 });
+          out.push(b.read(c));
+          b.matmulEpilogue({ a: ia!, b: iw!, out: c, batch: 1, m, n, k, transposeA: false, transposeB: true, aBatchStride: 0, bBatchStride: 0, bias: ib!, activation: input(0).tanh(), scalars: [], preActivation: pre });
+          out.push(b.read(c), b.read(pre));
+          // a stack of two matrices under one B: one tall product
+          b.matmul({ a: ia!, b: iw!, out: c, batch: 2, m: m >> 1, n, k, transposeA: false, transposeB: false, aBatchStride: (m >> 1) * k, bBatchStride: 0 });
+          out.push(b.read(c).subarray(0, 2 * (m >> 1) * n));
+          [ia, iw, ib, c, pre].forEach((id) => b.free(id!));
+        }
+        const ix = b.upload(x);
+        const ex = b.alloc(x.length);
+        b.elementwise({ program: input(0).sigmoid().mul(input(0)), inputs: [{ id: ix, offset: 0, strides: [1] }], scalars: [], shape: [x.length], out: { id: ex, offset: 0, strides: [1] } });
+        out.push(b.read(ex));
+        b.elementwise({ program: input(0).add(input(1)), inputs: [{ id: ix, offset: 0, strides: [256, 1] }, { id: ix, offset: 0, strides: [0, 1] }], scalars: [], shape: [512, 256], out: { id: ex, offset: 0, strides: [256, 1] } });
+        out.push(b.read(ex));
+        return out;
       };
       const r1 = run(one), r2 = run(two);
+      expect(r2.length).toBe(r1.length);
       for (let i = 0; i < r1.length; i++) expect(mismatches(r2[i]!, r1[i]!, 0, 0)).toEqual([]);
     } finally {
       one.dispose();
