@@ -1,5 +1,6 @@
 import { type Expr, topoOrder } from "@neurite/core";
 import { F64, FunctionBuilder, I32, type MemoryImport, Op, Simd, V128, type ValType, encodeModule } from "./binary.js";
+import { jsKernel } from "./js-kernel.js";
 import { boundBranches, isNonPositive } from "./ranges.js";
 import * as M from "./simd-math.js";
 import { type Val, Vec } from "./simd-math.js";
@@ -19,7 +20,6 @@ export type Pattern = "c" | "b" | "s" | "u";
 export type ElementwiseKernel = (...args: number[]) => void;
 
 export interface CompiledKernel {
-  readonly module: WebAssembly.Module;
   readonly key: string;
   readonly fn: ElementwiseKernel;
 }
@@ -272,8 +272,6 @@ export class KernelCache {
   constructor(
     private readonly memory: WebAssembly.Memory,
     private readonly limits: MemoryImport,
-    /** Called with each new module (the thread pool instantiates it in its workers). */
-    private readonly onCompile?: (k: CompiledKernel) => void,
   ) {}
 
   get size(): number {
@@ -286,12 +284,21 @@ export class KernelCache {
     if (hit) return hit;
     // a crude bound: programs are few in practice, but a generator of endless distinct programs must not leak
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    // modules are a few hundred bytes to a few KB: synchronous compilation is allowed everywhere
-    const module = new WebAssembly.Module(emitKernel(spec, this.limits) as Uint8Array<ArrayBuffer>);
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    const compiled: CompiledKernel = { module, key, fn: instance.exports.k as ElementwiseKernel };
+    const bytes = emitKernel(spec, this.limits) as Uint8Array<ArrayBuffer>;
+    const instantiate = (module: WebAssembly.Module): ElementwiseKernel =>
+      new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports.k as ElementwiseKernel;
+    let compiled: CompiledKernel;
+    try {
+      compiled = { key, fn: instantiate(new WebAssembly.Module(bytes)) };
+    } catch (e) {
+      // Chrome's main thread compiles only modules up to 4 KB synchronously (a RangeError beyond): run the
+      // same computation in JavaScript until the asynchronous compilation is done
+      if (!(e instanceof RangeError)) throw e;
+      let impl = jsKernel(spec, this.memory);
+      compiled = { key, fn: (...args) => impl(...args) };
+      WebAssembly.compile(bytes).then((module) => (impl = instantiate(module)), () => undefined);
+    }
     this.cache.set(key, compiled);
-    this.onCompile?.(compiled);
     return compiled;
   }
 }

@@ -39,6 +39,47 @@ describe("loading", () => {
   });
 });
 
+describe("kernels too large to compile synchronously", () => {
+  it("run in JavaScript within the tolerance, then as the compiled WebAssembly once it is ready", async () => {
+    // what older Chrome does on a page's main thread: a RangeError from new WebAssembly.Module over 4 KB
+    const Real = WebAssembly.Module;
+    let refused = 0;
+    class Limited extends Real {
+      constructor(bytes: BufferSource) {
+        if (bytes.byteLength > 4096) {
+          refused++;
+          throw new RangeError("WebAssembly.Compile is disallowed on the main thread, if the buffer size is larger than 4KB");
+        }
+        super(bytes);
+      }
+    }
+    const x = random(1027, 5, -10, 10);
+    // a mish-like formula: its unrolled module is well over 4 KB
+    const program = input(0).mul(input(0).exp().log1p().tanh()).add(input(0).mul(input(0).mul(Math.SQRT1_2).erf()));
+    const run = (b: WasmBackend): Float32Array => {
+      const ix = b.upload(x);
+      const out = b.alloc(x.length);
+      b.elementwise({ program, inputs: [{ id: ix, offset: 0, strides: [1] }], scalars: [], shape: [x.length], out: { id: out, offset: 0, strides: [1] } });
+      const r = b.read(out);
+      b.free(ix);
+      b.free(out);
+      return r;
+    };
+    const compiled = run(await createWasmBackend());
+    Object.defineProperty(WebAssembly, "Module", { value: Limited, configurable: true, writable: true });
+    try {
+      const limited = await createWasmBackend();
+      const first = run(limited);
+      expect(refused).toBe(1);
+      expect(mismatches(first, compiled, 1e-6, 1e-6)).toEqual([]);
+      expect(Array.from(first)).not.toEqual(Array.from(compiled)); // float64 JavaScript, not the SIMD kernel
+      await vi.waitFor(() => expect(Array.from(run(limited))).toEqual(Array.from(compiled)));
+    } finally {
+      Object.defineProperty(WebAssembly, "Module", { value: Real, configurable: true, writable: true });
+    }
+  });
+});
+
 describe("threads", () => {
   afterEach(() => vi.restoreAllMocks());
 

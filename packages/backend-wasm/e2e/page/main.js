@@ -1,6 +1,7 @@
 // Trains a tiny network in the page on the wasm backend and publishes what happened on window.__result.
-import { adam, memory, sequential, setBackend, tensor, use } from "@neurite/core";
+import { activationProgram, adam, applyActivation, compileScalar, memory, resolveActivation, scope, sequential, setBackend, tensor, use } from "@neurite/core";
 import { reluFamily } from "@neurite/activations-relu";
+import { smoothFamily } from "@neurite/activations-smooth";
 import { softmaxFamily } from "@neurite/activations-softmax";
 import { wasmBackend } from "../../dist/index.js";
 import kernelsUrl from "../../dist/kernels.wasm?url";
@@ -14,7 +15,7 @@ console.warn = (...args) => {
 };
 
 async function main() {
-  use(wasmBackend, reluFamily, softmaxFamily);
+  use(wasmBackend, reluFamily, softmaxFamily, smoothFamily);
   const backend = await setBackend("wasm", { threads: 2, ...(params.get("load") === "url" ? { wasm: kernelsUrl } : {}) });
   // two interleaved spirals-ish classes: not linearly separable
   const n = 256;
@@ -37,7 +38,14 @@ async function main() {
   const before = model.evaluate(x, y);
   const history = await model.fit(x, y, { epochs: 60, batchSize: 64 });
   const after = model.evaluate(x, y);
+  // mish and gelu compile to modules over 4 KB, the size above which older Chrome and Android WebViews refuse
+  // to compile synchronously on a page's main thread (the backend then runs them in JavaScript until an
+  // asynchronous compile is done): check them here, at once and after a pause
+  const large = { first: largeKernelError(), later: 0 };
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  large.later = largeKernelError();
   return {
+    large,
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     capabilities: backend.capabilities(),
     lossBefore: before.loss,
@@ -47,6 +55,20 @@ async function main() {
     tensors: memory().tensors,
     warnings,
   };
+}
+
+/** Worst |error| / tolerance of mish and gelu over [−10, 10] against their float64 definitions (≤ 1 passes). */
+function largeKernelError() {
+  const values = Array.from({ length: 2001 }, (_, i) => Math.fround(-10 + i / 100));
+  let worst = 0;
+  for (const name of ["mish", "gelu"]) {
+    const prog = activationProgram(resolveActivation(name));
+    const f = compileScalar(prog.program);
+    const expected = values.map((v) => f([v], prog.scalars));
+    const got = scope(() => applyActivation(tensor(values), resolveActivation(name)).dataSync());
+    got.forEach((a, i) => (worst = Math.max(worst, Math.abs(a - expected[i]) / Math.max(1e-6 * Math.abs(expected[i]), 5e-7))));
+  }
+  return worst;
 }
 
 main().then(
