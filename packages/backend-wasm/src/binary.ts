@@ -21,7 +21,7 @@ export const Op = {
 
 /** SIMD opcodes (after the 0xfd prefix). */
 export const Simd = {
-  load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, shuffle: 0x0d,
+  load: 0x00, load32Splat: 0x09, store: 0x0b, const: 0x0c, shuffle: 0x0d, load32Lane: 0x56, store32Lane: 0x5a,
   i32x4Splat: 0x11, f32x4Splat: 0x13, f64x2Splat: 0x14,
   f32x4ExtractLane: 0x1f,
   i32x4Eq: 0x37,

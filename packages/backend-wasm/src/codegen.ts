@@ -7,15 +7,16 @@ import { type Val, Vec } from "./simd-math.js";
 
 /**
  * How an operand moves along the inner (last) axis of a kernel: `c` contiguous (f32x4 loads), `b` one
- * value per row (broadcast, loaded once per row), `s` any other stride (lane by lane), `u` unused.
+ * value per row (broadcast, loaded once per row), `s` any other stride (gathered and scattered a lane at a
+ * time around the same SIMD arithmetic), `u` unused.
  */
 export type Pattern = "c" | "b" | "s" | "u";
 
 /**
  * A compiled elementwise kernel over a [rows, cols] iteration space. Arguments, in order: rows, cols; then
  * for each output its byte address, row stride and column stride (bytes); the same for each input; then
- * the scalars (float64). Each row runs a SIMD loop over four columns at a time where every operand
- * allows it, and a lane-by-lane loop for the rest.
+ * the scalars (float64). Each row runs a SIMD loop over four columns at a time and a lane-by-lane loop
+ * for the rest.
  */
 export type ElementwiseKernel = (...args: number[]) => void;
 
@@ -165,8 +166,10 @@ export function emitKernel(spec: KernelSpec, memory: MemoryImport): Uint8Array {
     return l;
   };
 
-  const simd = spec.inputs.every((p) => p !== "s") && spec.outPatterns.every((p) => p === "c");
+  // strided operands move lane by lane, so unrolling buys nothing there
+  const strided = spec.inputs.includes("s") || spec.outPatterns.includes("s");
   const r = fb.local(I32);
+  const lanePtr = fb.local(I32);
   const j = fb.local(I32);
   const n4 = fb.local(I32);
   // per operand: the address of the current row's first element and the running address
@@ -196,31 +199,56 @@ export function emitKernel(spec: KernelSpec, memory: MemoryImport): Uint8Array {
     if (p === "b") return rowValue[k]!;
     const l = fb.local(V128);
     fb.get(inCur[k]!);
-    if (vector) fb.mem(Simd.load, 4, offset, true);
-    else fb.mem(Simd.load32Splat, 2, 0, true);
-    fb.set(l);
+    if (vector && p === "c") {
+      fb.mem(Simd.load, 4, offset, true).set(l);
+    } else {
+      fb.mem(Simd.load32Splat, 2, 0, true).set(l);
+      // a strided vector: lanes 1-3 one column stride apart
+      if (vector) {
+        fb.get(inCur[k]!).set(lanePtr);
+        for (let lane = 1; lane < 4; lane++) {
+          fb.get(lanePtr).get(ipBase(k) + 2).op(Op.i32Add).set(lanePtr);
+          fb.get(lanePtr).get(l).mem(Simd.load32Lane, 2, 0, true).byte(lane).set(l);
+        }
+      }
+    }
     return l;
   };
 
-  const advance = (step: (cs: number) => void): void => {
+  /** Stores lanes 0-3 of `value` one column stride apart, from output o's running address. */
+  const scatter = (o: number, value: Val): void => {
+    fb.get(outCur[o]!).set(lanePtr);
+    for (let lane = 0; lane < 4; lane++) {
+      if (lane > 0) fb.get(lanePtr).get(opBase(o) + 2).op(Op.i32Add).set(lanePtr);
+      fb.get(lanePtr).get(value).mem(Simd.store32Lane, 2, 0, true).byte(lane);
+    }
+  };
+
+  /** Moves every running address on by `lanes` columns. */
+  const advance = (lanes: number): void => {
+    const step = (csParam: number, pattern: Pattern): void => {
+      if (pattern === "c") fb.i32(lanes * 4);
+      else if (lanes === 1) fb.get(csParam);
+      else fb.get(csParam).i32(lanes).op(Op.i32Mul);
+    };
     for (let o = 0; o < nOut; o++) {
       fb.get(outCur[o]!);
-      step(opBase(o) + 2);
+      step(opBase(o) + 2, spec.outPatterns[o]!);
       fb.op(Op.i32Add).set(outCur[o]!);
     }
     for (let k = 0; k < nIn; k++) {
-      const p = spec.inputs[k];
+      const p = spec.inputs[k]!;
       if (p === "u" || p === "b") continue;
       fb.get(inCur[k]!);
-      step(ipBase(k) + 2);
+      step(ipBase(k) + 2, p);
       fb.op(Op.i32Add).set(inCur[k]!);
     }
   };
 
-  if (simd) {
+  {
     // several independent vectors per iteration: transcendental polynomials are latency chains that
     // interleave in the CPU's out-of-order window
-    const unroll = UNROLL.vectors;
+    const unroll = strided ? 1 : UNROLL.vectors;
     const nBig = fb.local(I32);
     fb.get(COLS).i32(-4 * unroll).op(Op.i32And).set(nBig);
     for (const [lanes, limit] of (unroll > 1 ? [[4 * unroll, nBig], [4, n4]] : [[4, n4]]) as [number, number][]) {
@@ -230,22 +258,25 @@ export function emitKernel(spec: KernelSpec, memory: MemoryImport): Uint8Array {
       const results: Val[][] = [];
       for (let u = 0; u < lanes / 4; u++) results.push(emitExprs(v, outputs, leafFor(true, 16 * u), scalar));
       for (let o = 0; o < nOut; o++) {
-        for (let u = 0; u < lanes / 4; u++) fb.get(outCur[o]!).get(results[u]![o]!).mem(Simd.store, 4, 16 * u, true);
+        for (let u = 0; u < lanes / 4; u++) {
+          if (spec.outPatterns[o] === "c") fb.get(outCur[o]!).get(results[u]![o]!).mem(Simd.store, 4, 16 * u, true);
+          else scatter(o, results[u]![o]!);
+        }
       }
-      advance(() => fb.i32(lanes * 4));
+      advance(lanes);
       fb.get(j).i32(lanes).op(Op.i32Add).set(j);
       fb.op(Op.br).u32(0);
       fb.op(Op.end).op(Op.end);
     }
   }
 
-  // lane-by-lane: the SIMD loop's tail, or every column for strided operands
+  // lane by lane: the SIMD loop's tail
   fb.op(Op.block).byte(0x40);
   fb.op(Op.loop).byte(0x40);
   fb.get(j).get(COLS).op(Op.i32GeS).op(Op.brIf).u32(1);
   const results = emitExprs(v, outputs, leafFor(false), scalar);
   for (let o = 0; o < nOut; o++) fb.get(outCur[o]!).get(results[o]!).lane(Simd.f32x4ExtractLane, 0).mem(Op.f32Store, 2, 0);
-  advance((csParam) => fb.get(csParam));
+  advance(1);
   fb.get(j).i32(1).op(Op.i32Add).set(j);
   fb.op(Op.br).u32(0);
   fb.op(Op.end).op(Op.end);
