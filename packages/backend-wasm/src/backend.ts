@@ -517,7 +517,8 @@ export class WasmBackend implements Backend {
       // rows (multiples of the register tile's 4) over a B packed here.
       const scratch = Array.from({ length: this.pool!.size }, (_, t) => this.packAScratch(t));
       const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
-      const width = Math.min(256, Math.max(16, roundUp(n / (4 * threads), 8)));
+      // at least four column blocks per thread, 16 to 256 columns wide, and never more than half of MAX_BLOCKS
+      const width = Math.max(Math.min(256, Math.max(16, roundUp(n / (4 * threads), 8))), roundUp(n / (MAX_BLOCKS / 2), 8));
       const groups: Call[][] = [];
       if (n >= 2 * threads * width) {
         const columnGroups = Math.ceil(n / width);
