@@ -1,6 +1,6 @@
 import { ArgumentError, RegistryError, fmtValue } from "../errors.js";
 import { Registry, type RegisterOptions } from "../registry/registry.js";
-import { KNOWN_ACTIVATION_PACKAGES } from "../registry/catalog.js";
+import { ACTIVATION_PACKAGES } from "@neurite/catalog";
 import type {
   ActivationFamily,
   ActivationMeta,
@@ -26,7 +26,7 @@ function checkPlugin(p: ActivationPlugin): void {
 }
 
 /** The activation registry (`activations.get("elu")`). Register with `use(...)` or `activations.register(...)`. */
-export const activations = new Registry<ActivationPlugin>("activation", KNOWN_ACTIVATION_PACKAGES, checkPlugin);
+export const activations = new Registry<ActivationPlugin>("activation", ACTIVATION_PACKAGES, checkPlugin);
 
 /** Identity for declaring an elementwise activation with its parameter types inferred. */
 export function defineActivation<P extends ActivationParams>(plugin: Omit<ElementwiseActivation<P>, "kind" | "type">): ElementwiseActivation<P>;

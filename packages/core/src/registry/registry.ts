@@ -3,7 +3,7 @@ import { RegistryError } from "../errors.js";
 /** What every plugin carries, whatever its kind: how it is named and where it comes from. */
 export interface PluginIdentity {
   readonly name: string;
-  /** The npm package that provides it ("@neurite/activations-relu"), named in errors and saved models. */
+  /** The npm package that provides it ("@acme/activations"), named in errors and saved models. */
   readonly package: string;
   readonly version: string;
 }

@@ -1,6 +1,6 @@
 import type { Backend, BackendPlugin, DataId } from "../backend/contract.js";
 import { RegistryError } from "../errors.js";
-import { KNOWN_BACKEND_PACKAGES } from "../registry/catalog.js";
+import { BACKEND_PACKAGES } from "@neurite/catalog";
 import { Registry } from "../registry/registry.js";
 
 
@@ -36,7 +36,7 @@ export interface Disposable {
 
 /** @internal global state: the active backend, live-tensor counts and the scope stack. */
 class Engine {
-  readonly backends = new Registry<BackendPlugin>("backend", KNOWN_BACKEND_PACKAGES);
+  readonly backends = new Registry<BackendPlugin>("backend", BACKEND_PACKAGES);
   private readonly instances = new Map<string, Backend>();
   private active: Backend | undefined;
   liveTensors = 0;
@@ -53,7 +53,7 @@ class Engine {
     const registered = this.backends.names();
     if (registered.length === 0) {
       throw new RegistryError(
-        `no backend is registered: install ${KNOWN_BACKEND_PACKAGES.cpu} (or ${KNOWN_BACKEND_PACKAGES.wasm}), then call ` +
+        `no backend is registered: install ${BACKEND_PACKAGES.cpu} (or ${BACKEND_PACKAGES.wasm}), then call ` +
           "use(cpuBackend) and await setBackend(\"cpu\") before creating tensors",
       );
     }
