@@ -21,6 +21,23 @@ export function matmulScratchBytes(): i32 {
 }
 
 /**
+ * Four floats at byte offset `off` of each of the rows r0…r3, transposed with shuffles: column c goes to
+ * d + c·step as [r0, r1, r2, r3].
+ */
+// @ts-ignore: decorator
+@inline function transpose4x4(off: usize, r0: usize, r1: usize, r2: usize, r3: usize, d: usize, step: usize): void {
+  const x0 = v128.load(r0 + off), x1 = v128.load(r1 + off), x2 = v128.load(r2 + off), x3 = v128.load(r3 + off);
+  const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+  const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+  const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+  v128.store(d, i64x2.shuffle(t0, t1, 0, 2));
+  v128.store(d + step, i64x2.shuffle(t0, t1, 1, 3));
+  v128.store(d + 2 * step, i64x2.shuffle(t2, t3, 0, 2));
+  v128.store(d + 3 * step, i64x2.shuffle(t2, t3, 1, 3));
+}
+
+/**
  * Packs op(B)[0:k, 0:n] (B(p, j) = b[p·brs + j·bcs]) into dst: KC-deep slices, each a run of NR-wide
  * panels, element (p, q) of the panel starting at column jr at dst[pc·npad + jr·kc + p·NR + q], zero-padded.
  */
@@ -54,17 +71,7 @@ export function matmulPackB(b: usize, brs: i32, bcs: i32, k: i32, n: i32, dst: u
           const r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs;
           let p = 0;
           for (; p + 4 <= kc; p += 4) {
-            const off = (<usize>p) << 2;
-            const x0 = v128.load(r0 + off), x1 = v128.load(r1 + off), x2 = v128.load(r2 + off), x3 = v128.load(r3 + off);
-            const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
-            const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
-            const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-            const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
-            const d = panel + ((<usize>(p * NR + q)) << 2);
-            v128.store(d, i64x2.shuffle(t0, t1, 0, 2));
-            v128.store(d, i64x2.shuffle(t0, t1, 1, 3), NR * 4);
-            v128.store(d, i64x2.shuffle(t2, t3, 0, 2), NR * 8);
-            v128.store(d, i64x2.shuffle(t2, t3, 1, 3), NR * 12);
+            transpose4x4((<usize>p) << 2, r0, r1, r2, r3, panel + ((<usize>(p * NR + q)) << 2), NR * 4);
           }
           for (; p < kc; p++) {
             const off = (<usize>p) << 2;
@@ -104,17 +111,7 @@ function packA(a: usize, ars: i32, acs: i32, ic: i32, mc: i32, pc: i32, kc: i32,
       const r1 = r0 + rs, r2 = r1 + rs, r3 = r2 + rs;
       let p = 0;
       for (; p + 4 <= kc; p += 4) {
-        const off = (<usize>p) << 2;
-        const x0 = v128.load(r0 + off), x1 = v128.load(r1 + off), x2 = v128.load(r2 + off), x3 = v128.load(r3 + off);
-        const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
-        const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
-        const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-        const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
-        const d = panel + ((<usize>(p * MR)) << 2);
-        v128.store(d, i64x2.shuffle(t0, t1, 0, 2));
-        v128.store(d, i64x2.shuffle(t0, t1, 1, 3), 16);
-        v128.store(d, i64x2.shuffle(t2, t3, 0, 2), 32);
-        v128.store(d, i64x2.shuffle(t2, t3, 1, 3), 48);
+        transpose4x4((<usize>p) << 2, r0, r1, r2, r3, panel + ((<usize>(p * MR)) << 2), MR * 4);
       }
       for (; p < kc; p++) {
         const off = (<usize>p) << 2;
