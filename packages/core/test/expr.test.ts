@@ -1,5 +1,5 @@
 /** The expression language: canonical keys, common subexpressions, traversal, and the float64 semantics of compileScalar. */
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import {
   BINARY_OPS, Expr, UNARY_OPS, binary, children, compileScalar, constant, exprArity, exprToJs, input, mapExpr, output,
   param, scalar, topoOrder, unary,
@@ -29,8 +29,20 @@ describe("keys", () => {
 
   test("keys are cached and stable", () => {
     const e = x.mul(y).add(x.mul(y).tanh());
-    expect(e.key).toBe(e.key);
+    // cached: the first read of a new node's key reads its children's keys; a second read reads nothing below
+    const getter = vi.spyOn(Expr.prototype, "key", "get");
+    try {
+      const first = e.key;
+      const firstReads = getter.mock.calls.length;
+      expect(firstReads).toBeGreaterThan(1);
+      expect(e.key).toBe(first);
+      expect(getter.mock.calls.length).toBe(firstReads + 1);
+    } finally {
+      getter.mockRestore();
+    }
+    // stable: the same expression built again, separately, has the same key, and a different one does not
     expect(e.key).toBe(x.mul(y).add(x.mul(y).tanh()).key);
+    expect(e.key).not.toBe(x.mul(y).add(x.mul(y).sigmoid()).key);
   });
 });
 

@@ -7,6 +7,11 @@ export interface Tolerance {
   readonly rtol?: number;
   /** Absolute tolerance (default 1e-6). */
   readonly atol?: number;
+  /**
+   * Per-element absolute tolerances, in place of `atol`: for results that are sums of many terms, whose rounding
+   * error scales with the terms' magnitudes rather than with the (possibly cancelled) result.
+   */
+  readonly atolAt?: ArrayLike<number>;
 }
 
 /**
@@ -18,10 +23,11 @@ export function mismatches(actual: ArrayLike<number>, expected: ArrayLike<number
   const atol = tol.atol ?? 1e-6;
   const out: string[] = [];
   if (actual.length !== expected.length) return [`length ${actual.length} vs expected ${expected.length}`];
+  if (tol.atolAt && tol.atolAt.length !== expected.length) return [`${tol.atolAt.length} tolerances for ${expected.length} values`];
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
-    const ok = Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= atol + rtol * Math.abs(e);
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= (tol.atolAt?.[i] ?? atol) + rtol * Math.abs(e);
     if (!ok && out.length < 8) out.push(`[${i}] got ${a}, expected ${e}`);
   }
   return out;
