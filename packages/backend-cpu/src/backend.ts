@@ -7,7 +7,7 @@ import { epilogueKernel } from "./codegen.js";
 import { elementwise } from "./elementwise.js";
 import { gather, scatterAdd } from "./gather.js";
 import { MatmulScratch, matmul } from "./matmul.js";
-import { CpuMemory, dataOf } from "./memory.js";
+import { CpuMemory, MAX_BUFFER_ELEMENTS, dataOf } from "./memory.js";
 import { Scratch64, reduce } from "./reduce.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./rows.js";
 
@@ -32,6 +32,9 @@ export class CpuBackend implements Backend {
     adam: (args) => adam(args),
     matmulEpilogue: (args) => this.matmulEpilogue(args),
   };
+
+  /** The most bytes one buffer can have: this JavaScript engine's Float32Array limit, where it is known. */
+  readonly maxBufferBytes = MAX_BUFFER_ELEMENTS === undefined ? undefined : MAX_BUFFER_ELEMENTS * 4;
 
   /** A buffer of `size` float32 values; contents unspecified (it may be a recycled array). */
   alloc(size: number): DataId {

@@ -1,4 +1,4 @@
-import { type Expr, type LeafSource, PRIMITIVE_HELPERS, exprArity, exprToJs } from "@neurite/core";
+import { ArgumentError, type Expr, type LeafSource, PRIMITIVE_HELPERS, expr, exprArity, exprToJs } from "@neurite/core";
 
 // Kernels are generated JavaScript: exprToJs turns the expression into straight-line float64 code from
 // core's single definition of every primitive, and the layout code around it is specialised here.
@@ -49,11 +49,11 @@ function countScalars(program: Expr): number {
 /** Checked when a kernel is built; the cache key holds the input count, so a cached kernel passed it. */
 function checkInputs(program: Expr, given: number): void {
   const needed = exprArity(program).inputs;
-  if (needed > given) throw new RangeError(`cpu elementwise: the program reads input(${needed - 1}) but only ${given} inputs were given`);
+  if (needed > given) throw new ArgumentError(`cpu elementwise: the program reads input(${needed - 1}) but only ${given} inputs were given`);
 }
 
 function noOutput(): string {
-  throw new Error("cpu backend: elementwise programs must not use output(); it is only for derivative formulas");
+  throw new ArgumentError("cpu backend: elementwise programs must not use output(); it is only for derivative formulas");
 }
 
 /**
@@ -61,6 +61,8 @@ function noOutput(): string {
  * values are read once before the loop.
  */
 export function flatKernel(program: Expr, pattern: readonly (0 | 1)[]): FlatKernel {
+  // before the key is read: a look-alike object could name a cached kernel or reach the generator
+  expr.assertExpr(program, "cpu elementwise: the program");
   return cached(`${program.key}|flat|${pattern.join("")}`, () => {
     checkInputs(program, pattern.length);
     let pre = "";
@@ -86,6 +88,7 @@ out[oo + i] = ${result};
 
 /** General strided kernel for `inputs` inputs over any rank ≥ 1 (axes already collapsed). */
 export function stridedKernel(program: Expr, inputs: number): StridedKernel {
+  expr.assertExpr(program, "cpu elementwise: the program");
   return cached(`${program.key}|strided|${inputs}`, () => {
     checkInputs(program, inputs);
     let pre = "";
@@ -133,6 +136,7 @@ ${rewind}}
 
 /** Bias add plus an optional activation of input(0), applied to one output row segment in place. */
 export function epilogueKernel(activation: Expr | undefined, hasBias: boolean, keepPre: boolean): EpilogueKernel {
+  if (activation !== undefined) expr.assertExpr(activation, "cpu matmulEpilogue: the activation");
   return cached(`${activation?.key ?? "identity"}|epilogue|${hasBias ? 1 : 0}|${keepPre ? 1 : 0}`, () => {
     const v = "z";
     let statements = "";
@@ -140,7 +144,7 @@ export function epilogueKernel(activation: Expr | undefined, hasBias: boolean, k
     let scalars = "";
     if (activation) {
       const input = (k: number): string => {
-        if (k !== 0) throw new RangeError(`cpu matmulEpilogue: the activation may read only input(0), not input(${k})`);
+        if (k !== 0) throw new ArgumentError(`cpu matmulEpilogue: the activation may read only input(0), not input(${k})`);
         return v;
       };
       ({ statements, result } = exprToJs(activation, { input, scalar: (j) => `s${j}`, output: noOutput }));

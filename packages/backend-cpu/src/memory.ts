@@ -1,4 +1,4 @@
-import type { BackendMemory, DataId } from "@neurite/core";
+import { ArgumentError, type BackendMemory, type DataId, OutOfMemoryError } from "@neurite/core";
 
 /** The CPU backend's buffer handle: a Float32Array the backend owns. */
 export class CpuBuffer {
@@ -12,6 +12,52 @@ export class CpuBuffer {
 }
 
 const EMPTY = new Float32Array(0);
+
+/**
+ * The most values one Float32Array can hold in this JavaScript engine, where the engine says (Node's
+ * `buffer.constants.MAX_LENGTH`: 2^32 in Node 20, V8's typed-array length limit), else undefined: then only
+ * the engine's own RangeError tells, and is converted.
+ */
+function typedArrayMaxLength(): number | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const buffer = proc?.getBuiltinModule?.("node:buffer") as { constants?: { MAX_LENGTH?: number } } | undefined;
+  const max = buffer?.constants?.MAX_LENGTH;
+  return typeof max === "number" && Number.isSafeInteger(max) && max > 0 ? max : undefined;
+}
+
+/** See {@link typedArrayMaxLength}. */
+export const MAX_BUFFER_ELEMENTS: number | undefined = typedArrayMaxLength();
+
+const fmtBytes = (bytes: number): string => (bytes >= 2 ** 30 ? `${+(bytes / 2 ** 30).toFixed(2)} GiB` : `${bytes} bytes`);
+
+/**
+ * A new Float32Array of `size` values, or an {@link OutOfMemoryError} naming the bytes and the limit: refused
+ * before allocating where the engine's limit is known, and converted from the engine's RangeError otherwise
+ * (a length beyond its limit, or a host that cannot give that much memory).
+ */
+function newArray(size: number): Float32Array {
+  const bytes = size * 4;
+  const limit = MAX_BUFFER_ELEMENTS;
+  const fix = "use smaller shapes or batches, or dispose tensors you no longer need";
+  if (limit !== undefined && size > limit) {
+    throw new OutOfMemoryError(
+      `cpu backend: out of memory: cannot allocate ${bytes} bytes (${fmtBytes(bytes)}, ${size} float32 values): one Float32Array ` +
+        `holds at most ${limit} values (${limit * 4} bytes, this JavaScript engine's typed-array limit); ${fix}`,
+      bytes, limit * 4, "cpu",
+    );
+  }
+  try {
+    return new Float32Array(size);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const limitBytes = limit === undefined ? bytes : limit * 4;
+    throw new OutOfMemoryError(
+      `cpu backend: out of memory: cannot allocate ${bytes} bytes (${fmtBytes(bytes)}, ${size} float32 values): the JavaScript ` +
+        `engine refused (${e.message})${limit === undefined ? "" : `; its typed-array limit is ${limitBytes} bytes`}; ${fix}`,
+      bytes, limitBytes, "cpu",
+    );
+  }
+}
 
 /** The Float32Array behind a handle; throws a clear error for foreign or freed handles. */
 export function dataOf(id: DataId, what = "buffer"): Float32Array {
@@ -35,12 +81,12 @@ export class CpuMemory {
   private liveBuffers = 0;
 
   alloc(size: number): CpuBuffer {
-    if (!Number.isInteger(size) || size < 0) throw new RangeError(`cpu backend: alloc size must be a non-negative integer, got ${size}`);
-    return this.track(this.take(size) ?? new Float32Array(size));
+    if (!Number.isSafeInteger(size) || size < 0) throw new ArgumentError(`cpu backend: alloc size must be a non-negative integer number of float32 values, got ${size}`);
+    return this.track(this.take(size) ?? newArray(size));
   }
 
   upload(values: Float32Array): CpuBuffer {
-    const data = this.take(values.length) ?? new Float32Array(values.length);
+    const data = this.take(values.length) ?? newArray(values.length);
     data.set(values);
     return this.track(data);
   }

@@ -41,7 +41,10 @@ export function softmax(args: RowsArgs, scratch: Scratch64): void {
   }
 }
 
-/** Stable log-softmax: x − max − log Σ exp(x − max); −∞ entries stay −∞. */
+/**
+ * Stable log-softmax: (x − max) − log Σ exp(x − max); −∞ entries stay −∞. The difference x − max is formed
+ * first: max + log Σ rounds away log Σ once |max| is large ([1e30, 1e30] gave [0, 0]).
+ */
 export function logSoftmax(args: RowsArgs): void {
   const { rows, cols } = args;
   const x = dataOf(args.x, "x");
@@ -56,8 +59,8 @@ export function logSoftmax(args: RowsArgs): void {
     }
     let sum = 0;
     for (let j = 0; j < cols; j++) sum += Math.exp(x[base + j]! - max);
-    const shift = max + Math.log(sum);
-    for (let j = 0; j < cols; j++) out[base + j] = x[base + j]! - shift;
+    const logSum = Math.log(sum);
+    for (let j = 0; j < cols; j++) out[base + j] = (x[base + j]! - max) - logSum;
   }
 }
 

@@ -1,5 +1,9 @@
+import { createRequire } from "node:module";
+import { ArgumentError, OutOfMemoryError } from "@neurite/core";
 import { describe, expect, it } from "vitest";
 import { CpuBackend, CpuBuffer, cpuBackend } from "../src/index.js";
+
+const require = createRequire(import.meta.url);
 
 describe("plugin", () => {
   it("describes itself and creates a backend", async () => {
@@ -97,8 +101,39 @@ describe("memory", () => {
     expect(() => be.read(a)).toThrow(/used after it was freed/);
     expect(() => be.read({})).toThrow(/not a buffer of the cpu backend/);
     expect(() => be.free({})).toThrow(/another backend/);
-    expect(() => be.alloc(-1)).toThrow(RangeError);
-    expect(() => be.alloc(1.5)).toThrow(RangeError);
+    expect(() => be.alloc(-1)).toThrow(ArgumentError);
+    expect(() => be.alloc(1.5)).toThrow(ArgumentError);
+    expect(() => be.alloc(2 ** 53)).toThrow(ArgumentError);
+  });
+
+  it("refuses a buffer beyond the engine's Float32Array limit with an OutOfMemoryError, before allocating", () => {
+    const be = new CpuBackend();
+    const keep = be.upload(new Float32Array([1, 2, 3]));
+    const pooled = be.alloc(5);
+    be.free(pooled);
+    const before = be.memory();
+    // Node says how long a typed array may be; V8 refuses one element more without touching memory
+    const limit = (require("node:buffer") as { constants: { MAX_LENGTH: number } }).constants.MAX_LENGTH;
+    expect(be.maxBufferBytes).toBe(limit * 4);
+    for (const size of [limit + 8, 2 ** 40, 2 ** 51 - 1]) {
+      let error: unknown;
+      try {
+        be.alloc(size);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `alloc(${size})`).toBeInstanceOf(OutOfMemoryError);
+      const oom = error as OutOfMemoryError;
+      expect(oom.requestedBytes).toBe(size * 4);
+      expect(oom.limitBytes).toBe(limit * 4);
+      expect(oom.backend).toBe("cpu");
+      expect(oom.message).toContain(String(size * 4));
+      expect(oom.message).toContain(String(limit * 4));
+      expect(be.memory()).toEqual(before);
+    }
+    expect(Array.from(be.read(keep))).toEqual([1, 2, 3]);
+    // the pool still serves the array freed above
+    expect(be.read(be.alloc(5)).length).toBe(5);
   });
 
   it("allocates empty buffers", () => {

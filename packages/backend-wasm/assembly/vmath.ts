@@ -29,6 +29,9 @@
 
 /**
  * e^x for x ≤ 0 (softmax's x − max): no overflow, so one scaling step; results below about 2^−126 are 0.
+ * Unlike the elementwise expNonPositive, which rounds into the subnormal range for cpu parity, this keeps the
+ * flush: a probability below 1.2e-38 is within every softmax tolerance, and producing subnormals would cost
+ * x86 microcode assists on every masked (−1e9, −∞) entry of the row loop.
  * Reduced in base 2 — u = x·log2 e, n = round(u), r = u − n (exact) — with 2^r by a degree-5 polynomial:
  * the rounding of u adds a relative error of |x|·6e-8, which stays inside max(1e-6·e, 1e-7) for every
  * x ≤ 0 (src/simd-math.ts, expNonPositive, has the argument) and saves four instructions per vector.

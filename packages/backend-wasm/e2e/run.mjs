@@ -69,7 +69,10 @@ try {
         }
         check(`${label}: no page errors`, errors.length === 0, errors.join("; "));
         check(`${label}: loss decreases (${result.lossBefore.toFixed(3)} → ${result.lossAfter.toFixed(3)}, accuracy ${result.accuracy.toFixed(2)})`, result.lossAfter < result.lossBefore * 0.5, JSON.stringify(result));
-        check(`${label}: mish and gelu (kernels over 4 KB) run on the main thread (worst error ${result.large.first.toFixed(2)} of the tolerance at once, ${result.large.later.toFixed(2)} after a pause)`, result.large.first <= 1 && result.large.later <= 1, JSON.stringify(result.large));
+        // the page refuses synchronous compiles over 4 KB, as Chrome's main thread may: each of mish and gelu must
+        // be refused, run in the JavaScript stand-in, then be replaced by the compiled kernel (its values change)
+        const large = result.large;
+        check(`${label}: mish and gelu (kernels over 4 KB) run on the main thread: ${large.refused} synchronous compiles refused, the JavaScript stand-in ran (worst error ${large.first.toFixed(2)} of the tolerance), then the compiled kernel after ${large.waitedMs} ms (${large.later.toFixed(2)})`, large.refused >= 2 && large.first <= 1 && large.replaced && large.later <= 1, JSON.stringify(large));
         check(`${label}: crossOriginIsolated is ${isolated}`, result.crossOriginIsolated === isolated, JSON.stringify(result.capabilities));
         if (isolated) {
           check(`${label}: runs on 2 threads`, result.capabilities.threads === 2 && result.capabilities.sharedMemory === true, JSON.stringify(result.capabilities));

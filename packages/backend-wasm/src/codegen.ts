@@ -1,44 +1,13 @@
-import { type Expr, topoOrder } from "@neurite/core";
+import { ArgumentError, type Expr, expr, topoOrder } from "@neurite/core";
 import { F64, FunctionBuilder, I32, type MemoryImport, Op, Simd, V128, type ValType, encodeModule } from "./binary.js";
 import { jsKernel } from "./js-kernel.js";
+import { type CompiledKernel, type ElementwiseKernel, type KernelSpec, type Pattern, kernelKey } from "./kernel-spec.js";
 import { boundBranches, isNonPositive } from "./ranges.js";
-import * as M from "./simd-math.js";
+import * as simdMath from "./simd-math.js";
 import { type Val, Vec } from "./simd-math.js";
+import * as simdMath64 from "./simd-math64.js";
 
-/**
- * How an operand moves along the inner (last) axis of a kernel: `c` contiguous (f32x4 loads), `b` one
- * value per row (broadcast, loaded once per row), `s` any other stride (gathered and scattered a lane at a
- * time around the same SIMD arithmetic), `u` unused.
- */
-export type Pattern = "c" | "b" | "s" | "u";
-
-/**
- * A compiled elementwise kernel over a [rows, cols] iteration space. Arguments, in order: rows, cols; then
- * for each output its byte address, row stride and column stride (bytes); the same for each input; then
- * the scalars (float64). Each row runs a SIMD loop over four columns at a time and a lane-by-lane loop
- * for the rest.
- */
-export type ElementwiseKernel = (...args: number[]) => void;
-
-export interface CompiledKernel {
-  readonly key: string;
-  readonly fn: ElementwiseKernel;
-}
-
-/** Everything a kernel is specialised on. */
-export interface KernelSpec {
-  /** One expression per output (over input(i) and scalar(j)). */
-  readonly outputs: readonly Expr[];
-  readonly inputs: readonly Pattern[];
-  readonly outPatterns: readonly Pattern[];
-  readonly scalars: number;
-}
-
-export function kernelKey(spec: KernelSpec, shared: boolean): string {
-  return `${spec.outputs.map((e) => e.key).join(";")}|${spec.inputs.join("")}>${spec.outPatterns.join("")}|${spec.scalars}|${shared ? "s" : "p"}`;
-}
-
-/** Emits the expressions' computation for one vector of lanes; returns one local per output. */
+/** Comparison primitives and their f32x4 instructions (a select on one of them is a single bitselect). */
 const COMPARE: Partial<Record<string, number>> = { lt: Simd.f32x4Lt, le: Simd.f32x4Le, gt: Simd.f32x4Gt, ge: Simd.f32x4Ge, eq: Simd.f32x4Eq, ne: Simd.f32x4Ne };
 
 /** A constant that is not NaN: max/min against it may use the one-instruction pmax/pmin. */
@@ -46,6 +15,7 @@ function plainConst(e: Expr): boolean {
   return e.node.kind === "const" && !Number.isNaN(e.node.value);
 }
 
+/** Emits the expressions' computation for one vector of lanes; returns one local per output. */
 function emitExprs(v: Vec, outputs: readonly Expr[], leaf: (k: number) => Val, scalar: (j: number) => Val): Val[] {
   const memo = new Map<string, Val>();
   // lane masks of comparisons, so that a select on a comparison is one bitselect
@@ -60,12 +30,12 @@ function emitExprs(v: Vec, outputs: readonly Expr[], leaf: (k: number) => Val, s
       switch (n.kind) {
         case "input": r = leaf(n.index); break;
         case "scalar": r = scalar(n.index); break;
-        case "const": r = v.f(n.value); break;
-        case "output": throw new Error("wasm backend: elementwise programs must not use output(); it is only for derivative formulas");
-        case "param": throw new Error(`wasm backend: expression still holds parameter "${n.name}": bind parameters before compiling`);
+        case "const": r = v.f(constValue(n.value)); break;
+        case "output": throw new ArgumentError("wasm backend: elementwise programs must not use output(); it is only for derivative formulas");
+        case "param": throw new ArgumentError(`wasm backend: expression still holds parameter "${n.name}": bind parameters before compiling`);
         case "select": {
           const mask = condMask(n.cond);
-          r = mask !== undefined ? v.sel(ref(n.a), ref(n.b), mask) : M.select(v, ref(n.cond), ref(n.a), ref(n.b));
+          r = mask !== undefined ? v.sel(ref(n.a), ref(n.b), mask) : simdMath.select(v, ref(n.cond), ref(n.a), ref(n.b));
           break;
         }
         case "unary": r = unary(v, n.op, ref(n.a), isNonPositive(n.a)); break;
@@ -81,7 +51,7 @@ function emitExprs(v: Vec, outputs: readonly Expr[], leaf: (k: number) => Val, s
           if (cmp !== undefined) {
             const mask = v.op(cmp, a, ref(n.b));
             masks.set(e.key, mask);
-            r = M.maskToOne(v, mask);
+            r = simdMath.maskToOne(v, mask);
           } else if ((n.op === "max" || n.op === "min") && (plainConst(n.a) || plainConst(n.b))) {
             // pmax(x, c) = x < c ? c : x keeps a NaN x (NaN must come from the variable side)
             const [x, c] = plainConst(n.b) ? [a, ref(n.b)] : [ref(n.b), a];
@@ -98,24 +68,52 @@ function emitExprs(v: Vec, outputs: readonly Expr[], leaf: (k: number) => Val, s
   return outputs.map(ref);
 }
 
+/** A constant's value, which only a number may be: the module bytes hold nothing the emitter did not encode itself. */
+function constValue(value: unknown): number {
+  if (typeof value !== "number") throw new ArgumentError(`wasm backend: an expression constant must be a number, got ${typeof value}`);
+  return value;
+}
+
+/** Refuses any output that is not an expression built by the core, before its key or nodes are read. */
+function checkOutputs(spec: KernelSpec): void {
+  if (!Array.isArray(spec.outputs)) throw new ArgumentError("wasm backend: a kernel needs an array of output expressions");
+  spec.outputs.forEach((e, o) => expr.assertExpr(e, `wasm backend: output ${o} of the kernel`));
+}
+
 /** `nonPositive`: the operand is known ≤ 0 or NaN (ranges.ts), so e^x and e^x − 1 take the base-2 reduction. */
 function unary(v: Vec, op: string, a: Val, nonPositive: boolean): Val {
   switch (op) {
     // sign-bit operations with a hoisted mask (V8 rebuilds the mask for every f32x4.neg / f32x4.abs)
     case "neg": return v.op(Simd.xor, a, v.i(-0x80000000));
     case "abs": return v.op(Simd.and, a, v.i(0x7fffffff));
-    case "sign": return M.sign(v, a);
-    case "exp": return nonPositive ? M.expNonPositive(v, a, { base2: true }) : M.exp(v, a);
-    case "expm1": return nonPositive ? M.expm1NonPositive(v, a) : M.expm1(v, a);
-    case "log": return M.log(v, a);
-    case "log1p": return M.log1p(v, a);
+    case "sign": return simdMath.sign(v, a);
+    case "exp": return nonPositive ? simdMath.expNonPositive(v, a, { base2: true }) : simdMath.exp(v, a);
+    case "expm1": return nonPositive ? simdMath.expm1NonPositive(v, a) : simdMath.expm1(v, a);
+    case "log": return simdMath.log(v, a);
+    case "log1p": return simdMath.log1p(v, a);
     case "sqrt": return v.op(Simd.f32x4Sqrt, a);
-    case "tanh": return M.tanh(v, a);
-    case "sigmoid": return M.sigmoid(v, a);
-    case "erf": return M.erf(v, a);
+    case "tanh": return simdMath.tanh(v, a);
+    case "sigmoid": return simdMath.sigmoid(v, a);
+    case "erf": return simdMath.erf(v, a);
     case "floor": return v.op(Simd.f32x4Floor, a);
-    case "isnan": return M.maskToOne(v, v.op(Simd.f32x4Ne, a, a));
-    default: throw new Error(`wasm backend: unknown unary primitive "${op}"`);
+    case "isnan": return simdMath.maskToOne(v, v.op(Simd.f32x4Ne, a, a));
+    case "sin": return simdMath64.trig(v, "sin", a);
+    case "cos": return simdMath64.trig(v, "cos", a);
+    case "tan": return simdMath64.trig(v, "tan", a);
+    case "atan": return simdMath64.atan(v, a);
+    case "sinh": return simdMath64.sinh(v, a);
+    case "cosh": return simdMath64.cosh(v, a);
+    case "asinh": return simdMath64.asinh(v, a);
+    case "atanh": return simdMath64.atanh(v, a);
+    // f32x4.div is correctly rounded; 1/√x in float64 rounds once (in float32, two roundings cost up to 1.5 ulp)
+    case "reciprocal": return v.div(v.f(1), a);
+    case "rsqrt": return simdMath64.rsqrt(v, a);
+    case "exp2": return simdMath64.exp2(v, a);
+    case "log2": return simdMath64.log2(v, a);
+    // f32x4.nearest rounds ties to even, as torch.round
+    case "round": return v.op(Simd.f32x4Nearest, a);
+    case "trunc": return v.op(Simd.f32x4Trunc, a);
+    default: throw new ArgumentError(`wasm backend: unknown unary primitive "${op}"`);
   }
 }
 
@@ -125,21 +123,23 @@ function binary(v: Vec, op: string, a: Val, b: Val): Val {
     case "sub": return v.sub(a, b);
     case "mul": return v.mul(a, b);
     case "div": return v.div(a, b);
-    case "pow": return M.pow(v, a, b);
+    case "pow": return simdMath.pow(v, a, b);
     case "min": return v.min(a, b);
     case "max": return v.max(a, b);
-    case "lt": return M.maskToOne(v, v.op(Simd.f32x4Lt, a, b));
-    case "le": return M.maskToOne(v, v.op(Simd.f32x4Le, a, b));
-    case "gt": return M.maskToOne(v, v.op(Simd.f32x4Gt, a, b));
-    case "ge": return M.maskToOne(v, v.op(Simd.f32x4Ge, a, b));
-    case "eq": return M.maskToOne(v, v.op(Simd.f32x4Eq, a, b));
-    case "ne": return M.maskToOne(v, v.op(Simd.f32x4Ne, a, b));
-    default: throw new Error(`wasm backend: unknown binary primitive "${op}"`);
+    case "lt": return simdMath.maskToOne(v, v.op(Simd.f32x4Lt, a, b));
+    case "le": return simdMath.maskToOne(v, v.op(Simd.f32x4Le, a, b));
+    case "gt": return simdMath.maskToOne(v, v.op(Simd.f32x4Gt, a, b));
+    case "ge": return simdMath.maskToOne(v, v.op(Simd.f32x4Ge, a, b));
+    case "eq": return simdMath.maskToOne(v, v.op(Simd.f32x4Eq, a, b));
+    case "ne": return simdMath.maskToOne(v, v.op(Simd.f32x4Ne, a, b));
+    case "hypot": return simdMath64.hypot(v, a, b);
+    default: throw new ArgumentError(`wasm backend: unknown binary primitive "${op}"`);
   }
 }
 
 /** The module bytes of a kernel (exported for tests that inspect sizes). */
 export function emitKernel(spec: KernelSpec, memory: MemoryImport): Uint8Array {
+  checkOutputs(spec);
   const nOut = spec.outputs.length;
   const nIn = spec.inputs.length;
   const outputs = spec.outputs.map(boundBranches);
@@ -310,6 +310,7 @@ export class KernelCache {
   }
 
   get(spec: KernelSpec): CompiledKernel {
+    checkOutputs(spec);
     const key = kernelKey(spec, this.limits.shared);
     const hit = this.cache.get(key);
     if (hit) return hit;

@@ -13,7 +13,7 @@
 import type { BackendPlugin } from "@neurite/core";
 import { WasmBackend } from "./backend.js";
 import { MAX_PAGES, type WasmSource, compileKernels } from "./loader.js";
-import { threadsUnavailableReason } from "./threads.js";
+import { threadsUnavailableReason } from "./threads/pool.js";
 
 export { WasmBackend, type WasmBackendInit } from "./backend.js";
 export { WasmBuffer } from "./memory.js";

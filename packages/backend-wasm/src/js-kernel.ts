@@ -1,5 +1,5 @@
-import { PRIMITIVE_HELPERS, exprToJs } from "@neurite/core";
-import type { ElementwiseKernel, KernelSpec } from "./codegen.js";
+import { ArgumentError, PRIMITIVE_HELPERS, exprToJs } from "@neurite/core";
+import type { ElementwiseKernel, KernelSpec } from "./kernel-spec.js";
 
 /**
  * A JavaScript version of a run-time kernel: the same arguments (rows, cols, then byte address, row stride
@@ -9,6 +9,10 @@ import type { ElementwiseKernel, KernelSpec } from "./codegen.js";
  * thread, and the backend's calls are synchronous.
  */
 export function jsKernel(spec: KernelSpec, memory: WebAssembly.Memory): ElementwiseKernel {
+  // every name below is built from an index this function counts itself; exprToJs refuses look-alike expressions
+  for (const n of [spec.outputs.length, spec.inputs.length, spec.scalars]) {
+    if (!Number.isSafeInteger(n) || n < 0 || n > 4096) throw new ArgumentError(`wasm backend: a kernel of ${String(n)} operands cannot be built`);
+  }
   const nOut = spec.outputs.length;
   const nIn = spec.inputs.length;
   const params = ["rows", "cols"];

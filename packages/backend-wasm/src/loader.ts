@@ -25,14 +25,14 @@ export interface KernelExports {
   fill: (ptr: number, n: number, value: number) => void;
 }
 
-/** Pages the kernels' memory may grow to (2 GiB). */
-export const MAX_PAGES = 32768;
+/** Pages the kernels' memory may grow to (2 GiB; see memory.ts for why not 4). */
+export { MAX_PAGES } from "./memory.js";
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   // atob exists in Node ≥ 16 and in every browser
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  const binaryString = atob(b64);
+  const bytes = new Uint8Array(binaryString.length);
+  for (let i = 0; i < binaryString.length; i++) bytes[i] = binaryString.charCodeAt(i);
   return bytes;
 }
 

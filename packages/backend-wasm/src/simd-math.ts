@@ -152,6 +152,8 @@ export function sign(v: Vec, x: Val): Val {
 const MAGIC = 12582912;
 /** MAGIC + 127: the rounded sum holds n + 127 in its low bits, so shifting its bits left by 23 gives 2^n. */
 const MAGIC_BIASED = MAGIC + 127;
+/** MAGIC + 127 + 32: shifting gives 2^(n + 32), a normal number for every n ≥ −158. */
+const MAGIC_BIASED_HIGH = MAGIC_BIASED + 32;
 
 /** Reduction x = n·ln2 + r, |r| ≤ ln2/2; returns [n as int32 lanes, r]. */
 function reduceLn2(v: Vec, x: Val): [Val, Val] {
@@ -180,7 +182,10 @@ export function exp(v: Vec, x: Val): Val {
 /** (expm1(r) − r)/r² on |r| ≤ ln2/2 (Lawson minimax fit for expm1's relative error: 1.1e-7 after rounding). */
 const EXPM1_Q = [0.0013882520142942667, 0.00836651399731636, 0.04166720062494278, 0.1666654348373413, 0.4999999701976776];
 
-/** e^x − 1 without cancellation: 2^n·expm1(r) + (2^n − 1), computed as 2·(2^(n−1)·p + (2^(n−1) − ½)). */
+/**
+ * e^x − 1 without cancellation: 2^n·expm1(r) + (2^n − 1), computed as 2·(2^(n−1)·p + (2^(n−1) − ½)). The
+ * result has x's sign, copied at the end so that expm1(−0) = −0 (Math.expm1's and torch.expm1's).
+ */
 export function expm1(v: Vec, x: Val): Val {
   const xc = v.clamp(x, -30, 89);
   // 1.5·2^23 + 126: the rounded t holds n + 126 in its low bits, so t << 23 is 2^(n−1)
@@ -189,7 +194,8 @@ export function expm1(v: Vec, x: Val): Val {
   const r = v.sub(v.sub(xc, v.mul(n, v.f(LN2_HI_F))), v.mul(n, v.f(LN2_LO_F)));
   const p = v.add(r, v.mul(v.mul(r, r), v.horner(r, EXPM1_Q)));
   const half = v.shift(Simd.i32x4Shl, t, 23);
-  return v.mul(v.add(v.mul(half, p), v.sub(half, v.f(0.5))), v.f(2));
+  const y = v.mul(v.add(v.mul(half, p), v.sub(half, v.f(0.5))), v.f(2));
+  return v.or(y, v.and(x, v.i(-0x80000000)));
 }
 
 /**
@@ -235,8 +241,12 @@ export function tanh(v: Vec, x: Val): Val {
 }
 
 /**
- * e^x for x ≤ 0 (or NaN): no overflow, so one scaling step; results below about 2^−126 (x < −87.3) are 0,
- * which is within every tolerance where such a value meets something of order 1.
+ * e^x for x ≤ 0 (or NaN): no overflow, so one scaling step, taken 2^32 high so that 2^n stays a normal
+ * number down to n = −150, then one exact-or-rounding multiply by 2^−32: results in the subnormal range
+ * (x down to about −103.9) round gradually like cpu's Math.exp, where they used to flush to 0 below x = −87.3
+ * (sigmoid(−100) was 0 on wasm and 3.8e-44 on cpu). Below x ≈ −103.97 the result rounds to 0. Lanes with
+ * x < −87.3 now round through the subnormal range, which x86 does in microcode (about 3× slower for such
+ * inputs, measured on sigmoid); other inputs are bit-for-bit unchanged, for one extra multiply.
  *
  * `base2` reduces in base 2 (u = x·log2 e, n = round(u), r = u − n exact, 2^r by the degree-5 polynomial):
  * four instructions fewer than the two-part ln2 reduction, at a relative error that grows as |x|·6e-8 from
@@ -245,30 +255,32 @@ export function tanh(v: Vec, x: Val): Val {
  * sigmoid and softmax — but not a general e^x.
  */
 export function expNonPositive(v: Vec, x: Val, options: { base2?: boolean } = {}): Val {
-  // clamping at −88 makes n = −127, whose scale bits (n + 127) << 23 are +0: results below about 2^−126
-  // (and −∞ inputs) come out exactly 0 with no separate flush
-  const xc = v.op(Simd.f32x4Pmax, x, v.f(-88));
+  // at −104, e^x·(1 ± 1e-5) is below 2^−150, half the least subnormal, so the clamped value (and −∞) rounds
+  // to 0; n ≥ −151 keeps n + 32 + 127 a normal exponent
+  const xc = v.op(Simd.f32x4Pmax, x, v.f(-104));
   let t: Val, r: Val;
   if (options.base2) {
     const u = v.mul(xc, v.f(LOG2E));
-    t = v.add(u, v.f(MAGIC_BIASED));
-    r = v.sub(u, v.sub(t, v.f(MAGIC_BIASED)));
+    t = v.add(u, v.f(MAGIC_BIASED_HIGH));
+    r = v.sub(u, v.sub(t, v.f(MAGIC_BIASED_HIGH)));
   } else {
-    t = v.add(v.mul(xc, v.f(LOG2E)), v.f(MAGIC_BIASED));
-    const n = v.sub(t, v.f(MAGIC_BIASED));
+    t = v.add(v.mul(xc, v.f(LOG2E)), v.f(MAGIC_BIASED_HIGH));
+    const n = v.sub(t, v.f(MAGIC_BIASED_HIGH));
     r = v.sub(v.sub(xc, v.mul(n, v.f(LN2_HI_F))), v.mul(n, v.f(LN2_LO_F)));
   }
+  // s = 2^(n + 32)
   const s = v.shift(Simd.i32x4Shl, t, 23);
-  return v.add(s, v.mul(v.mul(s, r), v.horner(r, options.base2 ? EXP2_P5 : EXP_P)));
+  return v.mul(v.add(s, v.mul(v.mul(s, r), v.horner(r, options.base2 ? EXP2_P5 : EXP_P))), v.f(2 ** -32));
 }
 
 /** (2^r − 1)/r on |r| ≤ ½ (Lawson minimax fit for relative error: expm1NonPositive within 0.2× the tolerance). */
 const EXPM1_BASE2_P = [0.0001540350931463763, 0.0013390735257416964, 0.009618237614631653, 0.05550357326865196, 0.24022649228572845, 0.6931471824645996];
 
 /**
- * e^x − 1 for x ≤ 0 (or NaN), reduced in base 2 like {@link expNonPositive}: 2^n·(2^r − 1) + (2^n − 1)
+ * e^x − 1 for x ≤ 0 (or NaN), reduced in base 2 like {@link expNonPositive}: 2^n·(2^r − 1) − (1 − 2^n)
  * with nothing to overflow. The rounding of x·log2 e costs e^x·|x|·6e-8 absolute (≤ 2.2e-8), inside the
- * forward tolerance; near 0 the result keeps the relative accuracy of r·P(r).
+ * forward tolerance; near 0 the result keeps the relative accuracy of r·P(r). Written as a difference so
+ * that x = −0 (r = −0, n = 0) gives −0 − 0 = −0, as Math.expm1, where a sum gave +0.
  */
 export function expm1NonPositive(v: Vec, x: Val): Val {
   const xc = v.op(Simd.f32x4Pmax, x, v.f(-30));
@@ -276,7 +288,7 @@ export function expm1NonPositive(v: Vec, x: Val): Val {
   const t = v.add(u, v.f(MAGIC_BIASED));
   const r = v.sub(u, v.sub(t, v.f(MAGIC_BIASED)));
   const s = v.shift(Simd.i32x4Shl, t, 23);
-  return v.add(v.mul(s, v.mul(r, v.horner(r, EXPM1_BASE2_P))), v.sub(s, v.f(1)));
+  return v.sub(v.mul(s, v.mul(r, v.horner(r, EXPM1_BASE2_P))), v.sub(v.f(1), s));
 }
 
 /** −|x|: one OR of the sign bit. */
@@ -287,7 +299,8 @@ export function negAbs(v: Vec, x: Val): Val {
 /** 1/(1 + e^−|x|) or e^−|x|/(1 + e^−|x|): never the exponential of a large positive number. */
 export function sigmoid(v: Vec, x: Val): Val {
   // 1/(1 + e) and e/(1 + e) inherit e's error, inside the forward tolerance with the base-2 reduction;
-  // σ(−huge) is exactly 0, so that x·σ(x) is 0 there and not −huge·e^−88
+  // e is subnormal down to x ≈ −103.9 (as cpu's float64 result rounded) and exactly 0 below, so x·σ(x)
+  // is −0 there and not −huge·e^−104
   const e = expNonPositive(v, negAbs(v, x), { base2: true });
   const num = v.sel(v.f(1), e, v.op(Simd.f32x4Ge, x, v.f(0)));
   return v.div(num, v.add(v.f(1), e));
@@ -321,7 +334,7 @@ export function demote(v: Vec, lo: Val, hi: Val): Val {
 }
 
 /** log of positive normal float64 lanes (0 → −∞, ∞ → ∞, NaN → NaN); relative error ~1e-14. */
-function log64(v: Vec, a: Val): Val {
+export function log64(v: Vec, a: Val): Val {
   const ebits = v.shift(Simd.i64x2ShrU, a, 52);
   let m = v.or(v.and(a, v.q(0x000fffffffffffffn)), v.q(0x3ff0000000000000n));
   const big = v.op(Simd.f64x2Gt, m, v.d(Math.SQRT2));
@@ -342,7 +355,7 @@ function log64(v: Vec, a: Val): Val {
 }
 
 /** e^y for float64 lanes whose result only needs float32 range (y clamped to ±200). */
-function exp64(v: Vec, y: Val): Val {
+export function exp64(v: Vec, y: Val): Val {
   const yc = v.op(Simd.f64x2Min, v.op(Simd.f64x2Max, y, v.d(-200)), v.d(200));
   const n = v.op(Simd.f64x2Nearest, v.op(Simd.f64x2Mul, yc, v.d(LOG2E)));
   const r = v.op(Simd.f64x2Sub, v.op(Simd.f64x2Sub, yc, v.op(Simd.f64x2Mul, n, v.d(LN2_HI_D))), v.op(Simd.f64x2Mul, n, v.d(LN2_LO_D)));

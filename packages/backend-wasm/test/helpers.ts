@@ -28,7 +28,7 @@ export function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   return out;
 }
 
-/** The reference comparison rule of /work/shared/reference/README.md. */
+/** The reference comparison rule of fixtures/reference/README.md (a copy of the PyTorch reference values). */
 export function close(a: number, e: number, rtol: number, atol: number): boolean {
   if (Number.isNaN(e)) return Number.isNaN(a);
   if (!Number.isFinite(e)) return a === e;

@@ -1,0 +1,182 @@
+// Matmul scheduling: cuts a (batched) product into blocks of rows and columns for the AssemblyScript
+// kernels (B packed into panels, then the product of each block), runs the Dense epilogue over each block
+// while it is in cache, and spreads the blocks over the threads.
+import { type MatmulArgs, type MatmulEpilogueArgs, expr, input, mapExpr } from "@neurite/core";
+import { checkSize } from "./checks.js";
+import type { KernelCache } from "./codegen.js";
+import type { CompiledKernel, KernelSpec } from "./kernel-spec.js";
+import type { KernelExports } from "./loader.js";
+import { type WasmBuffer, type WasmHeap, bufferOf } from "./memory.js";
+import type { TaskRunner } from "./task-runner.js";
+import { type Call, exportTarget } from "./threads/protocol.js";
+
+/** Rows of C per matmul call: the epilogue then runs over a block still in cache. */
+const ROW_BLOCK = 64;
+/** Most blocks one threaded product is cut into (a shared task must fit one worker slot). */
+const MAX_BLOCKS = 128;
+/** Multiply-adds below which a matmul stays on one thread. */
+export const PARALLEL_MATMUL_MIN = 1 << 18;
+/**
+ * Call target of a block's epilogue on one thread: the caller runs the compiled kernel directly, so the
+ * kernel needs no worker id (and no copy of its bytes in memory). Distinct from every export target (< 0,
+ * small) and run-time kernel id (≥ 0).
+ */
+const EPILOGUE_ON_THIS_THREAD = -1000;
+
+/** The run-time kernel of a Dense epilogue and the buffers it reads and writes besides C. */
+interface Epilogue {
+  readonly compiled: CompiledKernel;
+  readonly spec: KernelSpec;
+  readonly bias: WasmBuffer | undefined;
+  /** Where the pre-activation is kept (for the backward pass), if asked for. */
+  readonly preActivation: WasmBuffer | undefined;
+  readonly scalars: readonly number[];
+}
+
+const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
+
+/** Runs matmul and matmulEpilogue; keeps the packing scratch (B's panels, one A panel per thread) between calls. */
+export class MatmulScheduler {
+  /** Where B is packed, reused while large enough. */
+  private packedB = { ptr: 0, block: 0, bytes: 0 };
+  /** Per thread: the scratch matmulRows packs A into. */
+  private readonly packA: { ptr: number; block: number }[] = [];
+  private readonly packAScratchBytes: number;
+
+  constructor(
+    private readonly kernelExports: KernelExports,
+    private readonly heap: WasmHeap,
+    private readonly cache: KernelCache,
+    private readonly tasks: TaskRunner,
+  ) {
+    this.packAScratchBytes = kernelExports.matmulScratchBytes();
+  }
+
+  matmul(args: MatmulArgs): void {
+    this.gemm(args, undefined);
+  }
+
+  /** matmul, then bias and activation (one run-time kernel) over each block of rows while it is in cache. */
+  matmulEpilogue(args: MatmulEpilogueArgs): void {
+    if (args.activation !== undefined) expr.assertExpr(args.activation, "wasm matmulEpilogue: the activation");
+    const bias = args.bias === undefined ? undefined : bufferOf(args.bias, "bias");
+    if (bias && bias.size < args.n) throw new RangeError(`wasm matmulEpilogue: bias holds ${bias.size} values, fewer than n = ${args.n}`);
+    const pre = args.preActivation === undefined ? undefined : bufferOf(args.preActivation, "preActivation");
+    if (pre) checkSize("matmulEpilogue", "preActivation", pre, args.batch * args.m * args.n);
+    if (!bias && !args.activation && !pre) {
+      this.gemm(args, undefined);
+      return;
+    }
+    const z = bias ? input(0).add(input(1)) : input(0);
+    const a = args.activation ? mapExpr(args.activation, (e) => (e.node.kind === "input" && e.node.index === 0 ? z : undefined)) : z;
+    const spec: KernelSpec = {
+      outputs: pre ? [a, z] : [a],
+      inputs: bias ? ["c", "c"] : ["c"],
+      outPatterns: pre ? ["c", "c"] : ["c"],
+      scalars: args.scalars.length,
+    };
+    const compiled = this.cache.get(spec);
+    this.gemm(args, { compiled, spec, bias, preActivation: pre, scalars: args.scalars });
+  }
+
+  private ensurePackedB(bytes: number): number {
+    if (this.packedB.bytes < bytes) {
+      // allocate before freeing the old block: if this throws, packedB must still own a live block
+      const s = this.heap.allocBytes(bytes);
+      if (this.packedB.bytes > 0) this.heap.freeBytes(this.packedB.ptr, this.packedB.block);
+      this.packedB = { ptr: s.ptr, block: s.block, bytes: s.block };
+    }
+    return this.packedB.ptr;
+  }
+
+  private packAScratch(thread: number): number {
+    while (this.packA.length <= thread) this.packA.push(this.heap.allocBytes(this.packAScratchBytes));
+    return this.packA[thread]!.ptr;
+  }
+
+  private gemm(args: MatmulArgs, epilogue: Epilogue | undefined): void {
+    const { batch, m, n, k, transposeA, transposeB, aBatchStride, bBatchStride } = args;
+    const a = bufferOf(args.a, "a");
+    const b = bufferOf(args.b, "b");
+    const c = bufferOf(args.out, "out");
+    for (const [name, v] of [["batch", batch], ["m", m], ["n", n], ["k", k], ["aBatchStride", aBatchStride], ["bBatchStride", bBatchStride]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new RangeError(`wasm matmul: ${name} must be a non-negative integer, got ${v}`);
+    }
+    if (batch === 0 || m === 0 || n === 0) return;
+    const need = (stride: number, size: number): number => (batch - 1) * stride + size;
+    if (a.size < need(aBatchStride, m * k)) throw new RangeError(`wasm matmul: a holds ${a.size} values, fewer than batch ${batch} of ${m}×${k} (batch stride ${aBatchStride})`);
+    if (b.size < need(bBatchStride, k * n)) throw new RangeError(`wasm matmul: b holds ${b.size} values, fewer than batch ${batch} of ${k}×${n} (batch stride ${bBatchStride})`);
+    if (c.size < batch * m * n) throw new RangeError(`wasm matmul: out holds ${c.size} values, fewer than ${batch}×${m}×${n}`);
+    // element strides of A's and B's rows and columns
+    const aRowStride = transposeA ? 1 : k, aColStride = transposeA ? m : 1;
+    const bRowStride = transposeB ? 1 : n, bColStride = transposeB ? k : 1;
+    let rowsM = m;
+    let batches = batch;
+    // a shared B under a stack of row-major As is one tall product: pack B once, not once per matrix
+    if (batch > 1 && bBatchStride === 0 && !transposeA && aBatchStride === m * k) {
+      rowsM = batch * m;
+      batches = 1;
+    }
+    const paddedN = (n + 7) & ~7;
+    const packedB = this.ensurePackedB(Math.max(16, k * paddedN * 4));
+    const threads = rowsM * n * k >= PARALLEL_MATMUL_MIN && rowsM >= 8 ? this.tasks.threads : 1;
+    for (let bt = 0; bt < batches; bt++) {
+      const aPtr = a.ptr + bt * aBatchStride * 4;
+      const bPtr = b.ptr + bt * bBatchStride * 4;
+      const cPtr = c.ptr + bt * m * n * 4;
+      // the block rows [r0, r1) × columns [j0, j1) of C, B's columns packed at packedB + j0·k: the product,
+      // then the epilogue while the block is in cache (matmulRows' last argument is the caller's packing scratch)
+      const blockCalls = (r0: number, r1: number, j0: number, j1: number, scratch: number): Call[] => {
+        const calls: Call[] = [{ target: exportTarget("matmulRows"), args: [aPtr, aRowStride, aColStride, packedB + j0 * k * 4, cPtr + j0 * 4, j1 - j0, n, k, r0, r1, scratch], scratchArg: 10 }];
+        if (epilogue) {
+          const at = (r0 * n + j0) * 4;
+          const epilogueArgs: number[] = [r1 - r0, j1 - j0, cPtr + at, n * 4, 4];
+          if (epilogue.preActivation) epilogueArgs.push(epilogue.preActivation.ptr + bt * m * n * 4 + at, n * 4, 4);
+          epilogueArgs.push(cPtr + at, n * 4, 4);
+          if (epilogue.bias) epilogueArgs.push(epilogue.bias.ptr + j0 * 4, 0, 4);
+          for (const s of epilogue.scalars) epilogueArgs.push(s);
+          calls.push(threads > 1 ? this.tasks.kernelCall(epilogue.compiled, epilogue.spec, epilogueArgs) : { target: EPILOGUE_ON_THIS_THREAD, args: epilogueArgs });
+        }
+        return calls;
+      };
+      const packCall = (j0: number, j1: number): Call => ({ target: exportTarget("matmulPackB"), args: [bPtr + j0 * bColStride * 4, bRowStride, bColStride, k, j1 - j0, packedB + j0 * k * 4] });
+      const rowBlocks = (j0: number, j1: number, scratch: number, rows = ROW_BLOCK): Call[][] => {
+        const out: Call[][] = [];
+        for (let r0 = 0; r0 < rowsM; r0 += rows) out.push(blockCalls(r0, Math.min(rowsM, r0 + rows), j0, j1, scratch));
+        return out;
+      };
+      if (threads === 1) {
+        this.tasks.runLocal([packCall(0, n)]);
+        for (const calls of rowBlocks(0, n, this.packAScratch(0))) {
+          for (const call of calls) {
+            if (call.target === EPILOGUE_ON_THIS_THREAD) epilogue!.compiled.fn(...call.args);
+            else this.tasks.runLocal([call]);
+          }
+        }
+        continue;
+      }
+      // blocks claimed by whichever thread is free, at least four per thread, so that a thread on a busier
+      // core takes fewer instead of holding up the rest. Wide products split columns: each block packs
+      // its own columns of B, so no thread reads panels another core has just written. Narrow ones split
+      // rows (multiples of the register tile's 4) over a B packed here.
+      const scratch = Array.from({ length: threads }, (_, t) => this.packAScratch(t));
+      // at least four column blocks per thread, 16 to 256 columns wide, and never more than half of MAX_BLOCKS
+      const width = Math.max(Math.min(256, Math.max(16, roundUp(n / (4 * threads), 8))), roundUp(n / (MAX_BLOCKS / 2), 8));
+      const groups: Call[][] = [];
+      if (n >= 2 * threads * width) {
+        const columnGroups = Math.ceil(n / width);
+        // C blocks of about ROW_BLOCK × 256 values, and no more than MAX_BLOCKS in all (the task must fit a slot)
+        const rows = roundUp(Math.max((ROW_BLOCK * 256) / width, rowsM / Math.floor(MAX_BLOCKS / columnGroups)), 4);
+        for (let j0 = 0; j0 < n; j0 += width) {
+          const j1 = Math.min(n, j0 + width);
+          groups.push([packCall(j0, j1), ...rowBlocks(j0, j1, 0, rows).flat()]);
+        }
+      } else {
+        this.tasks.runLocal([packCall(0, n)]);
+        const rows = Math.min(ROW_BLOCK, Math.max(8, roundUp(rowsM / (4 * threads), 4)));
+        groups.push(...rowBlocks(0, n, 0, Math.max(rows, roundUp(rowsM / MAX_BLOCKS, 4))));
+      }
+      this.tasks.runShared(groups, scratch);
+    }
+  }
+}

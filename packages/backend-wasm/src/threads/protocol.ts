@@ -1,0 +1,73 @@
+// What the thread pool (pool.ts) and its workers (worker.ts) agree on: the int32 flags and float64 slots
+// they share in the WebAssembly memory, how a call is written into a slot, and the messages they exchange.
+// The worker is bundled on its own (see tsup.config.ts), so this module must import nothing.
+
+/** One kernel call: `target` < 0 is AS export −1−target of {@link TASK_EXPORTS}; ≥ 0 a run-time kernel id. */
+export interface Call {
+  readonly target: number;
+  readonly args: readonly number[];
+  /** For run-time kernels: where their module bytes lie in memory (byte address, length). */
+  readonly bytes?: readonly [number, number];
+  /** In a shared task: the index of the argument that becomes the executing thread's scratch address. */
+  readonly scratchArg?: number;
+}
+
+/** AS exports callable from tasks, by index. */
+export const TASK_EXPORTS = ["matmulRows", "matmulPackB"] as const;
+export type TaskExport = (typeof TASK_EXPORTS)[number];
+export const exportTarget = (name: TaskExport): number => -1 - TASK_EXPORTS.indexOf(name);
+
+/** Float64 values per worker slot. */
+export const SLOT_VALUES = 8192;
+
+/** Int32 flags the pool needs in shared memory: workers' flags at [0, threads − 1), then the done, error and claim counters at threads, threads + 1, threads + 2. */
+export const flagCount = (threads: number): number => threads + 3;
+/** The flag that counts workers done with the current task (the one after it counts failed workers). */
+export const doneFlag = (threads: number): number => threads;
+/** The flag a shared task's groups are claimed from. */
+export const claimFlag = (threads: number): number => threads + 2;
+/** A worker's flag set to this stops it. */
+export const STOP_WORKER = -1;
+/** slot[0] when the task is the shared one in slot 0 (otherwise slot[0] is the slot's count of calls). */
+export const SHARED_TASK = -1;
+
+/** What a worker is started with (its first message). */
+export interface WorkerInit {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: WebAssembly.Module;
+  readonly flagsPtr: number;
+  readonly flagCount: number;
+  /** The worker's own flag, and its slot. */
+  readonly index: number;
+  /** Threads in the pool, the caller included. */
+  readonly threads: number;
+  readonly doneIndex: number;
+  readonly claimIndex: number;
+  readonly slotPtr: number;
+  readonly slotBytes: number;
+  readonly slotValues: number;
+}
+
+/** What a worker posts back: once `ready`, then an `error` for each task that failed. */
+export interface WorkerMessage {
+  readonly ready?: true;
+  readonly error?: string;
+}
+
+/**
+ * Writes a call at slot[p] as the workers read it (target, count, scratch index or −1, [bytes address,
+ * length,] args); returns the next position.
+ */
+export function encodeCall(slot: Float64Array, p: number, c: Call): number {
+  const extra = c.bytes ? 2 : 0;
+  if (p + 3 + extra + c.args.length > SLOT_VALUES) throw new Error("wasm backend: a thread task does not fit its slot");
+  slot[p++] = c.target;
+  slot[p++] = c.args.length + extra;
+  slot[p++] = c.scratchArg ?? -1;
+  if (c.bytes) {
+    slot[p++] = c.bytes[0];
+    slot[p++] = c.bytes[1];
+  }
+  for (const a of c.args) slot[p++] = a;
+  return p;
+}
