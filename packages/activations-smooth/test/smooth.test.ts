@@ -1,18 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { cpuBackend } from "@neurite/backend-cpu";
 import {
-  type ActivationName, type ActivationSpec, type Tensor, activationMeta, applyActivation, bindActivation, erf64, grad,
-  resolveActivation, sequential, setBackend, sigmoid64, sum, tensor, use,
+  type ActivationName, type ActivationSpec, type Tensor, activationMeta, applyActivation, bindActivation, grad,
+  resolveActivation, sequential, setBackend, sum, tensor, use,
 } from "@neurite/core";
 import { beforeAll, describe, expect, expectTypeOf, it } from "vitest";
-// testkit depends on this package (its CLI registers every family), so it is imported from source here
-// rather than declared as a dependency: a workspace cycle would break turbo's task graph.
-import { checkActivation } from "../../testkit/src/check/check-activation.js";
-import { runActivationFile } from "../../testkit/src/conformance/activations.js";
-import { torchOpsFor } from "../../testkit/src/conformance/names.js";
+import { checkActivation, runActivationFile, torchOpsFor } from "@neurite/testkit";
+// float64 erf and sigmoid written independently of core (core's are what the kernels call)
+import { erfRef, sigmoidRef } from "../../test-suite/src/reference.js";
 import { GELU_MIN, MISH_MIN, SILU_MIN, gelu, mish, silu, smoothFamily, softplus, swish } from "../src/index.js";
 
-const REFERENCE = new URL("../../../../shared/reference/activations.json", import.meta.url);
+const REFERENCE = new URL("../../../fixtures/reference/activations.json", import.meta.url);
 
 beforeAll(async () => {
   use(cpuBackend, smoothFamily);
@@ -27,6 +25,27 @@ function values(spec: ActivationSpec, xs: number[]): { y: number[]; dy: number[]
   return { y, dy: Array.from(dx!.dataSync()) };
 }
 
+/**
+ * Independent float64 definitions, written from PyTorch's documentation (torch.nn.GELU with approximate "none"
+ * and "tanh", SiLU, Mish, Softplus with beta and threshold) and Swish's paper (x·σ(βx)), not from the
+ * declarations. At −∞ they give what PyTorch's expressions give (NaN from −∞·0 in gelu, silu, mish).
+ */
+type P = Readonly<Record<string, unknown>>;
+const softplus1 = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+const REFERENCES: Readonly<Record<string, (x: number, p: P) => number>> = {
+  gelu: (x, p) =>
+    p.approximate === "tanh"
+      ? 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)))
+      : 0.5 * x * (1 + erfRef(x / Math.SQRT2)),
+  silu: (x) => x / (1 + Math.exp(-x)),
+  swish: (x, p) => x * sigmoidRef((p.beta as number) * x),
+  mish: (x) => x * Math.tanh(softplus1(x)),
+  softplus: (x, p) => {
+    const beta = p.beta as number;
+    return beta * x > (p.threshold as number) ? x : softplus1(beta * x) / beta;
+  },
+};
+
 describe("checkActivation on every smooth-family activation", () => {
   const cases = [
     [gelu, [{}, { approximate: "tanh" }]],
@@ -37,9 +56,10 @@ describe("checkActivation on every smooth-family activation", () => {
     [softplus, [{}, { beta: 2 }, { beta: 1.5, threshold: 5 }]],
   ] as const;
   it.each(cases.map(([plugin, params]) => ({ name: plugin.name, plugin, params })))("$name passes with default and non-default parameters", async ({ plugin, params }) => {
-    const report = await checkActivation(plugin, { backends: ["cpu"], params, numRuns: 50 });
+    const report = await checkActivation(plugin, { backends: ["cpu"], params, numRuns: 50, reference: REFERENCES[plugin.name]! });
     expect(report.results.filter((r) => !r.ok)).toEqual([]);
     expect(report.results.filter((r) => r.check === "forward").length).toBe(params.length);
+    expect(report.results.filter((r) => r.check === "reference").length).toBe(params.length);
   });
 });
 
@@ -56,7 +76,7 @@ describe("PyTorch reference values", () => {
 describe("formulas and special values", () => {
   it("gelu is x·Φ(x) with erf, or the tanh approximation", () => {
     const xs = [-3, -0.5, 0, 1.5];
-    const exact = xs.map((x) => 0.5 * x * (1 + erf64(x / Math.SQRT2)));
+    const exact = xs.map((x) => 0.5 * x * (1 + erfRef(x / Math.SQRT2)));
     values("gelu", xs).y.forEach((v, i) => expect(v).toBeCloseTo(exact[i]!, 6));
     const k = Math.sqrt(2 / Math.PI);
     const approx = xs.map((x) => 0.5 * x * (1 + Math.tanh(k * (x + 0.044715 * x ** 3))));
@@ -65,7 +85,7 @@ describe("formulas and special values", () => {
 
   it("swish with beta is x·σ(beta·x); beta = 1 is silu", () => {
     const xs = [-2, 0.5, 3];
-    values({ name: "swish", beta: 2 }, xs).y.forEach((v, i) => expect(v).toBeCloseTo(xs[i]! * sigmoid64(2 * xs[i]!), 6));
+    values({ name: "swish", beta: 2 }, xs).y.forEach((v, i) => expect(v).toBeCloseTo(xs[i]! * sigmoidRef(2 * xs[i]!), 6));
     expect(values("swish", xs).y).toEqual(values("silu", xs).y);
   });
 

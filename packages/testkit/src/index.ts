@@ -1,23 +1,21 @@
 /**
- * `@neurite/testkit`: `checkActivation`, which checks an activation plugin the way the first-party ones are
- * checked, and the reference-file runner (`runConformance`, also the `neurite-conformance` CLI) that checks
- * Neurite against PyTorch's values.
+ * `@neurite/testkit`: the plugin author's tool. `checkActivation` checks an activation plugin the way the
+ * first-party ones are checked, against the float32 contract every backend meets and, when given, an
+ * independent float64 reference; `runActivationFile` checks registered activations against a reference
+ * file of PyTorch's values (the `cases` schema). It depends on `@neurite/core` only: bring the backends you
+ * check on. The full reference runner and its CLI are `@neurite/conformance`.
  *
  * ```ts
  * import { checkActivation } from "@neurite/testkit";
- * await checkActivation(elu, { params: [{}, { alpha: 0.5 }] });
+ * await checkActivation(elu, { params: [{}, { alpha: 2 }], reference: (x, p) => (x > 0 ? x : p.alpha * Math.expm1(x)) });
  * ```
  * @packageDocumentation
  */
 export {
   checkActivation, type CheckActivationOptions, type ActivationCheckReport, type CheckResult, type CheckName,
 } from "./check/check-activation.js";
-export { runConformance, hasMlpSection, type ConformanceOptions } from "./conformance/runner.js";
-export { runActivationFile, overrideApplies, DEFAULT_TOLERANCES } from "./conformance/activations.js";
-export { runMlpFile, MLP_TOLERANCES } from "./conformance/mlp.js";
-export { TORCH_OPS, torchOpsFor, type TorchOp } from "./conformance/names.js";
-export { type RefNumber, type Tolerance, type Comparison, decodeNumber, decodeArray, valueMatches, compareArrays } from "./conformance/numbers.js";
-export { compareDetailed, describeMismatches, type DetailedComparison, type Mismatch } from "./conformance/compare.js";
-export type { CaseResult, CaseStatus, ConformanceReport, RunOptions } from "./conformance/types.js";
-export { prepareBackends, KNOWN_BACKENDS, type BackendAvailability } from "./backends.js";
-export { formatReport, summaryLine } from "./report.js";
+export { runActivationFile, overrideApplies, DEFAULT_TOLERANCES } from "./reference/activations.js";
+export { TORCH_OPS, torchOpsFor, type TorchOp } from "./reference/names.js";
+export { type RefNumber, type Tolerance, type Comparison, decodeNumber, decodeArray, valueMatches, compareArrays } from "./reference/numbers.js";
+export { compareDetailed, describeMismatches, fmtNumber, type DetailedComparison, type Mismatch } from "./reference/compare.js";
+export type { CaseResult, CaseStatus, ConformanceReport, RunOptions } from "./reference/types.js";

@@ -2,16 +2,18 @@ import fc from "fast-check";
 import {
   type ActivationMeta, type ActivationParams, type ActivationPlugin, type AxisActivation, type BoundActivation, type ParamSpec,
   type ParamValue, type Tensor, activationMeta, activations, applyActivation, backendInstance, bindActivation, deserializeActivation,
-  listBackends, memory, mul, scalarActivation, scope, serializeActivation, setBackend, sum, tensor, trainableParams, valueAndGradOf,
+  activationProgram, derive, listBackends, memory, mul, scalarActivation, scope, serializeActivation, setBackend, sum, tensor,
+  trainableParams, valueAndGradOf,
 } from "@neurite/core";
-import { compareDetailed } from "../conformance/compare.js";
-import type { Tolerance } from "../conformance/numbers.js";
+import { compareDetailed } from "../reference/compare.js";
+import type { Tolerance } from "../reference/numbers.js";
+import { PITFALL_REWRITES, close, float32Steps, pitfallKind, withinContract } from "./float32.js";
 import { axisSlices, centralDifference, fmt, gPattern, kinkNear, stepAt } from "./numeric.js";
 
 /** The checks {@link checkActivation} runs. */
 export type CheckName =
-  | "backend" | "forward" | "gradient" | "derivative" | "parity" | "range" | "monotonic" | "smoothAtZero" | "rows"
-  | "params" | "serialization" | "trainable";
+  | "backend" | "forward" | "gradient" | "reference" | "derivative" | "parity" | "range" | "monotonic" | "smoothAtZero" | "rows"
+  | "params" | "serialization" | "trainable" | "advice";
 
 export interface CheckActivationOptions {
   /** Registered backends to check on; default every registered backend. */
@@ -24,8 +26,27 @@ export interface CheckActivationOptions {
   readonly domain?: readonly [number, number];
   /** fast-check seed, for a reproducible run; default a fixed seed. */
   readonly seed?: number;
-  /** Tolerances (the reference README's by default: forward 1e-6/1e-7, gradient 1e-5/1e-6 scaled by max(1, |g|)). */
+  /**
+   * Tolerances (the reference README's by default: forward rtol 1e-6 / atol 1e-7, gradient rtol 1e-5 / atol 1e-6
+   * scaled by max(1, |g|)): of the float32 contract on backends, and of the formula against `reference`.
+   */
   readonly tolerance?: { readonly forward?: Tolerance; readonly grad?: Tolerance };
+  /**
+   * An independent float64 definition of f (from the paper or PyTorch, not from the declaration), for every
+   * parameter set checked: the judge of the formula. Elementwise activations only.
+   */
+  readonly reference?: (x: number, params: ActivationParams) => number;
+  /**
+   * An independent float64 definition of an axis activation over one slice (instead of the plugin's own
+   * `reference`): the judge of its forward pass and, through finite differences, of its gradient.
+   */
+  readonly axisReference?: (slice: readonly number[], params: ActivationParams) => number[];
+  /** An independent float64 f′, judged against the formula's derivative away from kinks. Elementwise only. */
+  readonly derivativeReference?: (x: number, params: ActivationParams) => number;
+  /** Make formula advice (float32 losing accuracy against float64: cancellation, intermediate overflow) fail. */
+  readonly strict?: boolean;
+  /** Where formula advice goes; default `console.warn`. */
+  readonly onAdvice?: (advice: string) => void;
   /**
    * A row identity for axis activations: every slice sums to 1 ("sumToOne") or has logsumexp 0
    * ("logSumExpZero"). Default: "sumToOne" for softmax, "logSumExpZero" for logSoftmax, none otherwise.
@@ -44,6 +65,8 @@ export interface CheckResult {
   readonly message: string;
   /** Largest absolute error over the compared values. */
   readonly maxAbsErr?: number;
+  /** Advice about the formula (ok unless `strict`), not a verdict on a backend. */
+  readonly advice?: boolean;
 }
 
 /** What {@link checkActivation} returns when every check passed. */
@@ -51,6 +74,8 @@ export interface ActivationCheckReport {
   readonly activation: string;
   readonly backends: readonly string[];
   readonly results: readonly CheckResult[];
+  /** Formula advice: where float32 step by step loses accuracy against float64, with the usual rewrites. */
+  readonly advice: readonly string[];
 }
 
 const DEFAULT_FORWARD: Tolerance = { rtol: 1e-6, atol: 1e-7 };
@@ -68,6 +93,7 @@ const EDGE_ROWS = [[1000, 1001, 1002], [-1e4, 0, 1e4], [-Infinity, 0, 1], [Infin
 
 class Checker {
   readonly results: CheckResult[] = [];
+  readonly advice: string[] = [];
   readonly forwardTol: Tolerance;
   readonly gradTol: Tolerance;
   readonly numRuns: number;
@@ -102,6 +128,42 @@ class Checker {
       : `${what}: ${c.count} of ${expected.length} values off; ` +
         c.bad.map((b) => `at ${where(b.index)} expected ${fmt(b.expected)}, got ${fmt(b.actual)}`).join("; ");
     this.record({ check, ok: c.count === 0, ...ctx, message, maxAbsErr: c.maxAbsErr });
+  }
+
+  /** Records a float64 comparison (formula against reference): NaN must be NaN, infinities equal, else within tolerance. */
+  compareExact(
+    check: CheckName, what: string, ctx: { params?: ActivationParams }, xs: readonly number[], expected: readonly number[],
+    actual: readonly number[], tolAt: (i: number) => Tolerance,
+  ): void {
+    const bad = expected.flatMap((e, i) => (close(e, actual[i]!, tolAt(i)) ? [] : [i]));
+    const message = bad.length === 0
+      ? `${what}: ${expected.length} values agree`
+      : `${what}: ${bad.length} of ${expected.length} values off; ` + bad.slice(0, 3).map((i) => `at x=${fmt(xs[i]!)} reference ${fmt(expected[i]!)}, formula ${fmt(actual[i]!)}`).join("; ");
+    this.record({ check, ok: bad.length === 0, ...ctx, message });
+  }
+
+  /** Records a backend's values against the float32 contract (see float32.ts). */
+  contract(
+    check: CheckName, what: string, ctx: { params?: ActivationParams; backend?: string }, xs: readonly number[], exact: readonly number[],
+    step32: readonly number[], actual: ArrayLike<number>, tolAt: (i: number) => Tolerance,
+  ): void {
+    const bad = exact.flatMap((e, i) => (withinContract(e, step32[i]!, actual[i]!, tolAt(i)) ? [] : [i]));
+    let maxAbsErr = 0;
+    exact.forEach((e, i) => {
+      if (Number.isFinite(e) && Number.isFinite(actual[i]!)) maxAbsErr = Math.max(maxAbsErr, Math.abs(actual[i]! - e));
+    });
+    const tol = tolAt(0);
+    const message = bad.length === 0
+      ? `${what}: ${exact.length} values no farther from float64 than float32 step by step, within rtol ${tol.rtol}, atol ${tol.atol}`
+      : `${what}: ${bad.length} of ${exact.length} values off (a backend bug: farther from float64 than float32 step by step); ` +
+        bad.slice(0, 3).map((i) => `at x=${fmt(xs[i]!)} expected ${fmt(exact[i]!)} (float32 steps ${fmt(step32[i]!)}), got ${fmt(actual[i]!)}`).join("; ");
+    this.record({ check, ok: bad.length === 0, ...ctx, message, maxAbsErr });
+  }
+
+  /** Records formula advice: ok unless the options ask for strict. */
+  advise(message: string, ctx: { params?: ActivationParams }): void {
+    this.advice.push(message);
+    this.record({ check: "advice", ok: !this.options.strict, advice: true, ...ctx, message });
   }
 
   /** Runs fn, recording a failed check instead of letting an exception abort the others. */
@@ -244,6 +306,29 @@ function checkSerialization(c: Checker, bound: BoundActivation): void {
 // ---------------------------------------------------------------------------------------------------------
 // elementwise activations
 
+/**
+ * Indices where float32 step by step is off from the float64 formula beyond the tolerance: the formula's own
+ * pitfall. Not where the exact value itself overflows float32 (selu at 3.4e38): no formula could do better.
+ */
+function illConditioned(exact: readonly number[], step32: readonly number[], tolAt: (i: number) => Tolerance): boolean[] {
+  return exact.map((e, i) => Number.isFinite(Math.fround(e)) && !close(e, step32[i]!, tolAt(i)));
+}
+
+/** One advice line: where float32 step by step loses accuracy, by how much, why, and the usual rewrites. */
+function adviceText(what: string, xs: readonly number[], exact: readonly number[], step32: readonly number[], ill: readonly boolean[]): string | undefined {
+  const at = ill.flatMap((bad, i) => (bad ? [i] : []));
+  if (at.length === 0) return undefined;
+  const worst = [...at].sort((i, j) => relErr(exact[j]!, step32[j]!) - relErr(exact[i]!, step32[i]!)).slice(0, 3);
+  const why = [...new Set(at.map((i) => pitfallKind(exact[i]!, step32[i]!)))].map((k) => PITFALL_REWRITES[k]).join("; ");
+  return `${what}: float32 step by step loses accuracy against float64 at ${at.length} of ${xs.length} inputs, e.g. ` +
+    worst.map((i) => `x=${fmt(xs[i]!)}: float32 steps give ${fmt(step32[i]!)}, float64 ${fmt(exact[i]!)}`).join("; ") + `. ${why}`;
+}
+
+function relErr(e: number, a: number): number {
+  if (!Number.isFinite(a)) return Infinity;
+  return Math.abs(a - e) / Math.max(Math.abs(e), 1e-30);
+}
+
 async function checkElementwise(c: Checker, bound: BoundActivation, backends: readonly string[]): Promise<void> {
   const params = { ...bound.params };
   const meta = activationMeta(bound);
@@ -255,33 +340,67 @@ async function checkElementwise(c: Checker, bound: BoundActivation, backends: re
   const inDomain = [...linspace(lo, hi, 161).map(Math.fround), ...random, 0].filter((x) => x >= lo && x <= hi);
   const xs = [...inDomain, ...SPECIALS];
   const g = gPattern(xs.length);
-  const expectedY = xs.map((x) => sc.f(x));
-  const expectedDx = xs.map((x, i) => g[i]! * sc.df(x));
   const gradAtol = (i: number): number => c.gradTol.atol * Math.max(1, Math.abs(g[i]!));
+  const gradTolAt = (i: number): Tolerance => ({ rtol: c.gradTol.rtol, atol: gradAtol(i) });
+
+  // the formula in float64 (rounded once), and step by step in float32 with correctly rounded primitives
+  const prog = activationProgram(bound);
+  const weights = prog.trainable.map((k) => bound.params[k] as number);
+  const forward32 = float32Steps(prog.program);
+  const derivative32 = float32Steps(prog.dx ?? derive(prog.program, 0));
+  const exactY = xs.map((x) => sc.f(x));
+  const exactDx = xs.map((x, i) => g[i]! * sc.df(x));
+  const stepY = xs.map((x) => forward32([x, ...weights], prog.scalars));
+  const stepDx = xs.map((x, i) => Math.fround(g[i]! * derivative32([x, ...weights], prog.scalars, stepY[i])));
+
+  // the formula against the author's independent reference: a wrong formula, not only a wrong backend
+  const reference = c.options.reference;
+  if (reference) {
+    c.compareExact("reference", "the formula in float64 against the independent reference", { params }, xs, xs.map((x) => reference(x, params)), exactY, () => c.forwardTol);
+  }
+  const derivativeReference = c.options.derivativeReference;
+  if (derivativeReference) {
+    // away from kinks, where conventions for the one-sided slopes differ
+    const smoothXs = xs.filter((x) => !Number.isFinite(x) || !kinkNear(f, x));
+    c.compareExact("reference", "the formula's derivative in float64 against the independent derivativeReference, away from kinks", { params }, smoothXs,
+      smoothXs.map((x) => derivativeReference(x, params)), smoothXs.map((x) => sc.df(x)), () => c.gradTol);
+  }
 
   // float64 symbolic derivative against float64 finite differences, away from kinks
   const smooth = inDomain.filter((x) => !kinkNear(f, x) && Number.isFinite(f(x)));
   c.compare("derivative", `df against central differences of f at ${smooth.length} points away from kinks`, { params }, smooth,
     smooth.map((x) => centralDifference(f, x)), smooth.map((x) => sc.df(x)), FD_TOL);
 
+  // formula pitfalls: where float32 itself cannot follow float64, advice (failure only when strict)
+  const illY = illConditioned(exactY, stepY, () => c.forwardTol);
+  const illDx = illConditioned(exactDx, stepDx, gradTolAt);
+  const where = `"${c.plugin.name}"${Object.keys(params).length ? ` with ${JSON.stringify(params)}` : ""}`;
+  for (const text of [adviceText(`${where}, f(x)`, xs, exactY, stepY, illY), adviceText(`${where}, g·f′(x)`, xs, exactDx, stepDx, illDx)]) {
+    if (text) c.advise(text, { params });
+  }
+
   // the declared facts, on the float64 function
   checkMeta(c, meta, params, f, inDomain, xs);
 
+  const wellConditioned = xs.flatMap((_, i) => (illY[i] || illDx[i] ? [] : [i]));
+  const pick = (a: ArrayLike<number>): number[] => wellConditioned.map((i) => a[i]!);
   const first: { backend: string; y: Float32Array; dx: Float32Array }[] = [];
   for (const backend of backends) {
     const ctx = { params, backend };
     await setBackend(backend);
     const out = c.guard("forward", ctx, () => evaluate(bound, xs, [xs.length], g));
     if (!out) continue;
-    c.compare("forward", "f(x) against the float64 formula", ctx, xs, expectedY, out.y, c.forwardTol);
-    c.compare("gradient", "∂/∂x Σ g·f(x) against g·df(x) in float64", ctx, xs, expectedDx, out.dx, c.gradTol, gradAtol);
+    c.contract("forward", "f(x) against the float32 contract", ctx, xs, exactY, stepY, out.y, () => c.forwardTol);
+    c.contract("gradient", "∂/∂x Σ g·f(x) against the float32 contract", ctx, xs, exactDx, stepDx, out.dx, gradTolAt);
     const base = first[0];
     if (base) {
-      c.compare("parity", `f(x) against backend ${base.backend}`, ctx, xs, base.y, out.y, c.forwardTol);
-      c.compare("parity", `gradient against backend ${base.backend}`, ctx, xs, base.dx, out.dx, c.gradTol, gradAtol);
+      // where the formula is ill-conditioned in float32, backends may differ within the contract
+      const ys = pick(xs);
+      c.compare("parity", `f(x) against backend ${base.backend} (${ys.length} well-conditioned inputs)`, ctx, ys, pick(base.y), pick(out.y), c.forwardTol);
+      c.compare("parity", `gradient against backend ${base.backend}`, ctx, ys, pick(base.dx), pick(out.dx), c.gradTol, (k) => gradAtol(wellConditioned[k]!));
     }
     first.push({ backend, ...out });
-    checkRangeProperty(c, bound, meta, ctx, arbX, out.y, xs);
+    checkRangeProperty(c, bound, meta, ctx, arbX, out.y, xs, stepY);
     checkTrainable(c, bound, ctx, inDomain);
   }
 }
@@ -316,9 +435,11 @@ function checkMeta(c: Checker, meta: ActivationMeta, params: ActivationParams, f
 /** Range and monotonicity on a backend: the fixed points, then fast-check arrays of random inputs. */
 function checkRangeProperty(
   c: Checker, bound: BoundActivation, meta: ActivationMeta, ctx: { params: ActivationParams; backend: string },
-  arbX: fc.Arbitrary<number>, y: Float32Array, xs: readonly number[],
+  arbX: fc.Arbitrary<number>, y: Float32Array, xs: readonly number[], stepY: readonly number[],
 ): void {
-  const outside = xs.map((x, i) => [x, y[i]!] as const).filter(([x, v]) => Number.isFinite(x) && !inRange(v, meta.range, c.forwardTol));
+  // where float32 step by step overflows, the contract allows its NaN / ±Infinity (advice, not a range violation)
+  const outside = xs.map((x, i) => [x, y[i]!, i] as const)
+    .filter(([x, v, i]) => Number.isFinite(x) && Number.isFinite(stepY[i]!) && !inRange(v, meta.range, c.forwardTol));
   const fixedProblem = outside.length ? `f(${fmt(outside[0]![0])}) = ${fmt(outside[0]![1])}` : undefined;
   const run = fc.check(
     fc.property(fc.array(arbX, { minLength: 1, maxLength: 32 }), (arr) => {
@@ -385,6 +506,7 @@ function checkTrainable(c: Checker, bound: BoundActivation, ctx: { params: Activ
 async function checkAxis(c: Checker, bound: BoundActivation, backends: readonly string[]): Promise<void> {
   const plugin = bound.plugin as AxisActivation;
   const params = { ...bound.params };
+  const sliceReference = c.options.axisReference ?? ((slice: readonly number[], p: ActivationParams) => plugin.reference(slice, p));
   const meta = activationMeta(bound);
   const axisParam = typeof params.axis === "number" ? params.axis : -1;
   const rank = Math.max(2, axisParam >= 0 ? axisParam + 1 : -axisParam);
@@ -398,7 +520,7 @@ async function checkAxis(c: Checker, bound: BoundActivation, backends: readonly 
   const reference = (values: readonly number[]): number[] => {
     const out = new Array<number>(values.length);
     for (const s of slices) {
-      const r = plugin.reference(s.map((i) => values[i]!), bound.params);
+      const r = sliceReference(s.map((i) => values[i]!), bound.params);
       s.forEach((i, k) => (out[i] = r[k]!));
     }
     return out;
@@ -414,8 +536,8 @@ async function checkAxis(c: Checker, bound: BoundActivation, backends: readonly 
       const minus = [...row];
       plus[k]! += h;
       minus[k]! -= h;
-      const rp = plugin.reference(plus, bound.params);
-      const rm = plugin.reference(minus, bound.params);
+      const rp = sliceReference(plus, bound.params);
+      const rm = sliceReference(minus, bound.params);
       expectedDx[j] = s.reduce((acc, i, q) => acc + (g[i]! * (rp[q]! - rm[q]!)) / (2 * h), 0);
     });
   }
@@ -429,7 +551,7 @@ async function checkAxis(c: Checker, bound: BoundActivation, backends: readonly 
   axisSlices(edgeShape, axis).forEach((s, r) => s.forEach((i, k) => (edgeX[i] = EDGE_ROWS[r]![k]!)));
   const edgeExpected = new Array<number>(edgeX.length);
   axisSlices(edgeShape, axis).forEach((s) => {
-    const r = plugin.reference(s.map((i) => edgeX[i]!), bound.params);
+    const r = sliceReference(s.map((i) => edgeX[i]!), bound.params);
     s.forEach((i, k) => (edgeExpected[i] = r[k]!));
   });
 
@@ -474,19 +596,26 @@ async function checkAxis(c: Checker, bound: BoundActivation, backends: readonly 
 
 /**
  * Checks an activation plugin the way the first-party ones are checked: on every backend (default: every
- * registered one), for every parameter set, (1) the forward pass against its float64 evaluation, (2) the
- * gradient against float64 finite differences (away from kinks) and against the symbolic derivative,
- * (3) parity between backends, (4) the declared range, monotonicity and smoothness at 0 on fast-check
- * inputs, (5) rejection of invalid parameter values with an ArgumentError naming the parameter, (6) a
- * serialization round trip and (7) gradients of trainable parameters. Axis activations are checked against
- * their `reference`, plus their row identity (softmax rows sum to 1, logSoftmax rows have logsumexp 0).
+ * registered one), for every parameter set,
+ * (1) the formula and its derivative in float64 against the independent `reference` / `derivativeReference`
+ *     when given (the judge of the formula),
+ * (2) every backend's forward pass and gradient against the float32 contract (the judge of the backend): no
+ *     farther from the float64 formula than the formula evaluated step by step in float32 with correctly
+ *     rounded primitives, plus the tolerance (see float32.ts),
+ * (3) formula advice where float32 step by step itself loses accuracy (cancellation, intermediate overflow),
+ *     naming the inputs and the usual rewrites; a failure only with `strict`,
+ * (4) the symbolic derivative against float64 finite differences (away from kinks), parity between backends
+ *     where the formula is well-conditioned, the declared range, monotonicity and smoothness at 0 on
+ *     fast-check inputs, rejection of invalid parameter values with an ArgumentError naming the parameter, a
+ *     serialization round trip and gradients of trainable parameters. Axis activations are checked against
+ *     `axisReference` (or their own `reference`), plus their row identity.
  *
- * Throws one Error listing every failed check with its values; returns the report when all pass. The
- * previously active backend is active again afterwards.
+ * Throws one Error listing every failed check with its values; returns the report (with the advice) when all
+ * pass. The previously active backend is active again afterwards.
  *
  * @example
- * use(cpuBackend);
- * await checkActivation(elu, { params: [{}, { alpha: 0.5 }] });
+ * use(cpuBackend, wasmBackend);
+ * await checkActivation(elu, { params: [{}, { alpha: 2 }], reference: (x, p) => (x > 0 ? x : (p.alpha as number) * Math.expm1(x)) });
  */
 export async function checkActivation(plugin: ActivationPlugin, options: CheckActivationOptions = {}): Promise<ActivationCheckReport> {
   const c = new Checker(plugin, options);
@@ -523,6 +652,10 @@ export async function checkActivation(plugin: ActivationPlugin, options: CheckAc
     unregister();
     if (previous !== undefined) await setBackend(previous);
   }
+  if (c.advice.length > 0) {
+    const report = c.options.onAdvice ?? ((text: string) => console.warn(text));
+    for (const text of c.advice) report(`checkActivation advice: ${text}`);
+  }
   const failed = c.results.filter((r) => !r.ok);
   if (failed.length > 0) {
     const lines = failed.map((r) => {
@@ -531,5 +664,5 @@ export async function checkActivation(plugin: ActivationPlugin, options: CheckAc
     });
     throw new Error(`checkActivation("${plugin.name}"): ${failed.length} of ${c.results.length} checks failed\n${lines.join("\n")}`);
   }
-  return { activation: plugin.name, backends, results: c.results };
+  return { activation: plugin.name, backends, results: c.results, advice: c.advice };
 }

@@ -47,4 +47,4 @@ export function axisSlices(shape: readonly number[], axis: number): number[][] {
 }
 
 /** A number for messages: NaN, ±Infinity and −0 spelled out, others with 8 significant digits. */
-export { fmtNumber as fmt } from "../conformance/compare.js";
+export { fmtNumber as fmt } from "../reference/compare.js";

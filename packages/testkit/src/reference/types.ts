@@ -8,6 +8,8 @@ export interface CaseResult {
   readonly status: CaseStatus;
   /** Largest absolute error over every compared value (null when nothing was compared). */
   readonly maxAbsErr: number | null;
+  /** Largest |a − e| / |e| where the relative tolerance governs, rtol·|e| > atol (null when nothing was compared). */
+  readonly maxRelErr: number | null;
   /** Why it failed or is unsupported; empty when it passed. */
   readonly message: string;
   /** The op (activation cases) or section (mlp cases), for the per-op table. */

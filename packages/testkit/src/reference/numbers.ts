@@ -38,6 +38,8 @@ export interface Comparison {
   readonly ok: boolean;
   /** Largest |a − e| over finite pairs. */
   readonly maxAbsErr: number;
+  /** Largest |a − e| / |e| over finite pairs where the relative tolerance governs (rtol·|e| > atol). */
+  readonly maxRelErr: number;
   /** The first mismatch, for messages. */
   readonly firstBad?: { index: number; expected: number; actual: number };
 }
@@ -53,15 +55,19 @@ export function compareArrays(
   options: { atolAt?: (i: number) => number; alternatives?: (i: number) => readonly number[] | undefined } = {},
 ): Comparison {
   let maxAbsErr = 0;
+  let maxRelErr = 0;
   let firstBad: Comparison["firstBad"];
-  if (actual.length !== expected.length) return { ok: false, maxAbsErr: Infinity, firstBad: { index: -1, expected: expected.length, actual: actual.length } };
+  if (actual.length !== expected.length) return { ok: false, maxAbsErr: Infinity, maxRelErr: Infinity, firstBad: { index: -1, expected: expected.length, actual: actual.length } };
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i]!;
     const a = actual[i]!;
-    if (Number.isFinite(e) && Number.isFinite(a)) maxAbsErr = Math.max(maxAbsErr, Math.abs(a - e));
     const t = { rtol: tol.rtol, atol: options.atolAt ? options.atolAt(i) : tol.atol };
+    if (Number.isFinite(e) && Number.isFinite(a)) {
+      maxAbsErr = Math.max(maxAbsErr, Math.abs(a - e));
+      if (t.rtol * Math.abs(e) > t.atol) maxRelErr = Math.max(maxRelErr, Math.abs(a - e) / Math.abs(e));
+    }
     const ok = valueMatches(e, a, t) || (options.alternatives?.(i) ?? []).some((alt) => valueMatches(alt, a, t));
     if (!ok && !firstBad) firstBad = { index: i, expected: e, actual: a };
   }
-  return { ok: !firstBad, maxAbsErr, ...(firstBad ? { firstBad } : {}) };
+  return { ok: !firstBad, maxAbsErr, maxRelErr, ...(firstBad ? { firstBad } : {}) };
 }

@@ -15,6 +15,11 @@ export interface DetailedComparison {
   readonly bad: readonly Mismatch[];
   /** Largest |a − e| over finite pairs. */
   readonly maxAbsErr: number;
+  /**
+   * Largest |a − e| / |e| over finite pairs where the relative tolerance governs (rtol·|e| > atol): an absolute
+   * error of 1e28 is small next to e = 1e38, and values below atol (subnormals, underflow) are absolute-only.
+   */
+  readonly maxRelErr: number;
 }
 
 /**
@@ -28,21 +33,25 @@ export function compareDetailed(
   options: { atolAt?: (i: number) => number; alternatives?: (i: number) => readonly number[] | undefined } = {},
 ): DetailedComparison {
   if (expected.length !== actual.length) {
-    return { count: 1, bad: [{ index: -1, expected: expected.length, actual: actual.length }], maxAbsErr: Infinity };
+    return { count: 1, bad: [{ index: -1, expected: expected.length, actual: actual.length }], maxAbsErr: Infinity, maxRelErr: Infinity };
   }
   const bad: Mismatch[] = [];
   let count = 0;
   let maxAbsErr = 0;
+  let maxRelErr = 0;
   for (let i = 0; i < expected.length; i++) {
     const e = expected[i]!;
     const a = actual[i]!;
-    if (Number.isFinite(e) && Number.isFinite(a)) maxAbsErr = Math.max(maxAbsErr, Math.abs(a - e));
     const t = { rtol: tol.rtol, atol: options.atolAt ? options.atolAt(i) : tol.atol };
+    if (Number.isFinite(e) && Number.isFinite(a)) {
+      maxAbsErr = Math.max(maxAbsErr, Math.abs(a - e));
+      if (t.rtol * Math.abs(e) > t.atol) maxRelErr = Math.max(maxRelErr, Math.abs(a - e) / Math.abs(e));
+    }
     if (valueMatches(e, a, t) || (options.alternatives?.(i) ?? []).some((alt) => valueMatches(alt, a, t))) continue;
     count++;
     if (bad.length < 3) bad.push({ index: i, expected: e, actual: a });
   }
-  return { count, bad, maxAbsErr };
+  return { count, bad, maxAbsErr, maxRelErr };
 }
 
 /** A number for messages: NaN, ±Infinity and −0 spelled out, others with 8 significant digits. */

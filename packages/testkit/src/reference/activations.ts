@@ -151,9 +151,16 @@ function sizeOfShape(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** A registered activation's parameters under their own names. */
+function ownParams(name: string): Readonly<Record<string, string>> {
+  return Object.fromEntries(Object.keys(activations.get(name).params).map((k) => [k, k]));
+}
+
 /** Decodes and validates one case; unknown ops, parameters and kinds are unsupported, malformed cases fail. */
 function prepare(c: Json, id: string, op: string, tolerances: FileTolerances): ReadyCase {
-  const table = TORCH_OPS[op] ?? unsupported(`unknown op "${op}" (the runner knows ${Object.keys(TORCH_OPS).join(", ")})`);
+  // PyTorch's names map through the table; any other op is a registered activation's own name (a user's plugin)
+  const table = TORCH_OPS[op] ?? (activations.has(op) ? { name: op, params: ownParams(op) } : undefined) ??
+    unsupported(`unknown op "${op}": neither one of PyTorch's (${Object.keys(TORCH_OPS).join(", ")}) nor a registered activation; register the plugin that provides it (conformance --plugin MODULE)`);
   const rawParams = c.params ?? {};
   if (!isObject(rawParams)) return malformed(`params must be an object, got ${JSON.stringify(rawParams)}`);
   if (!activations.has(table.name)) unsupported(`activation "${table.name}" (PyTorch's ${op}) is not registered; register its family with use(...)`);
@@ -265,12 +272,16 @@ function broadcastIndex(xShape: readonly number[], wShape: readonly number[]): (
 }
 
 /** Runs one ready case on the active backend: every section it holds, all problems collected. */
-function runCase(c: ReadyCase): { problems: string[]; maxAbsErr: number | null } {
+function runCase(c: ReadyCase): { problems: string[]; maxAbsErr: number | null; maxRelErr: number | null } {
   const problems: string[] = [];
   let maxAbsErr: number | null = null;
+  let maxRelErr: number | null = null;
   const note = (what: string, expected: readonly number[], actual: ArrayLike<number>, tol: Tolerance, atolAt?: (i: number) => number, alts?: (i: number) => readonly number[] | undefined, xs?: readonly number[]): void => {
     const r = compareDetailed(expected, actual, tol, { ...(atolAt ? { atolAt } : {}), ...(alts ? { alternatives: alts } : {}) });
-    if (Number.isFinite(r.maxAbsErr)) maxAbsErr = Math.max(maxAbsErr ?? 0, r.maxAbsErr);
+    if (Number.isFinite(r.maxAbsErr)) {
+      maxAbsErr = Math.max(maxAbsErr ?? 0, r.maxAbsErr);
+      maxRelErr = Math.max(maxRelErr ?? 0, r.maxRelErr);
+    }
     const m = describeMismatches(what, r, expected.length, xs);
     if (m) problems.push(m);
   };
@@ -316,7 +327,7 @@ function runCase(c: ReadyCase): { problems: string[]; maxAbsErr: number | null }
       note("dydx", c.dydx64, vjp(c.x.map(() => 1), false)[0]!.dataSync(), c.gradTol, undefined, alts, c.x);
     }
   });
-  return { problems, maxAbsErr };
+  return { problems, maxAbsErr, maxRelErr };
 }
 
 /**
@@ -333,7 +344,7 @@ export async function runActivationFile(json: unknown, options: RunOptions): Pro
   try {
     tolerances = readTolerances(doc.meta);
   } catch (e) {
-    return [{ file, id: "meta.recommended_tolerances", backend: "*", status: "fail", maxAbsErr: null, message: (e as Error).message, op: "(meta)" }];
+    return [{ file, id: "meta.recommended_tolerances", backend: "*", status: "fail", maxAbsErr: null, maxRelErr: null, message: (e as Error).message, op: "(meta)" }];
   }
   const prepared = cases.map((raw, index): { id: string; op: string; p: Prepared } => {
     const c = isObject(raw) ? raw : undefined;
@@ -367,14 +378,14 @@ export async function runActivationFile(json: unknown, options: RunOptions): Pro
       }
       for (const { id, op, p } of prepared) {
         const base = { file, id, backend, op };
-        if (setupError) out.push({ ...base, status: "unsupported", maxAbsErr: null, message: setupError });
-        else if (p.status !== "ready") out.push({ ...base, status: p.status, maxAbsErr: null, message: p.message });
+        if (setupError) out.push({ ...base, status: "unsupported", maxAbsErr: null, maxRelErr: null, message: setupError });
+        else if (p.status !== "ready") out.push({ ...base, status: p.status, maxAbsErr: null, maxRelErr: null, message: p.message });
         else {
           try {
             const r = runCase(p.c);
-            out.push({ ...base, status: r.problems.length ? "fail" : "pass", maxAbsErr: r.maxAbsErr, message: r.problems.join("; ") });
+            out.push({ ...base, status: r.problems.length ? "fail" : "pass", maxAbsErr: r.maxAbsErr, maxRelErr: r.maxRelErr, message: r.problems.join("; ") });
           } catch (e) {
-            out.push({ ...base, status: "fail", maxAbsErr: null, message: `threw ${(e as Error).name}: ${(e as Error).message}` });
+            out.push({ ...base, status: "fail", maxAbsErr: null, maxRelErr: null, message: `threw ${(e as Error).name}: ${(e as Error).message}` });
           }
         }
       }

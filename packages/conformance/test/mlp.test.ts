@@ -6,8 +6,8 @@ import { softmaxFamily } from "@neurite/activations-softmax";
 import { cpuBackend } from "@neurite/backend-cpu";
 import { memory, setBackend, use } from "@neurite/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runMlpFile } from "../src/conformance/mlp.js";
-import type { CaseResult } from "../src/conformance/types.js";
+import { runMlpFile } from "../src/mlp/index.js";
+import type { CaseResult } from "@neurite/testkit";
 
 beforeAll(async () => {
   use(cpuBackend, reluFamily, sigmoidFamily, softmaxFamily, smoothFamily);
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 type Json = Record<string, unknown>;
-const publicFile = JSON.parse(readFileSync(new URL("../../../../shared/reference/mlp.json", import.meta.url), "utf8")) as Json;
+const publicFile = JSON.parse(readFileSync(new URL("../../../fixtures/reference/mlp.json", import.meta.url), "utf8")) as Json;
 const clone = <T>(v: T): T => structuredClone(v);
 
 async function run(json: unknown): Promise<CaseResult[]> {
@@ -557,6 +557,20 @@ describe("runMlpFile never drops what it does not understand", () => {
     expect(get("softmax_ce/optimizers/sgd_odd/step 1")).toMatchObject({ status: "unsupported", message: expect.stringMatching(/gradient_centralization/) as unknown });
     // what it does understand still passes
     expect(get("softmax_ce/grads/W1")!.status).toBe("pass");
+    expect(r.filter((c) => c.status === "fail")).toEqual([]);
+  });
+
+  it("names the path inside the file and the fix for malformed and unknown fields (the schema)", async () => {
+    const file = clone(publicFile);
+    const small = file.small_mlp as Json;
+    ((small.architecture as Json).layers as Json[])[0]!.units = 2.5;
+    (small.variants as Record<string, Json>).softmax_ce!.hessian = [1];
+    const r = await run(file);
+    const get = (id: string) => r.find((c) => c.id === id);
+    expect(get("softmax_ce/forward/dense1")).toMatchObject({
+      status: "unsupported", message: "small_mlp/architecture/layers[0]/units: units must be a whole number, got 2.5",
+    });
+    expect(get("softmax_ce/hessian")!.message).toMatch(/^unknown field hessian at small_mlp\/variants\/softmax_ce\/hessian: this runner cannot check it; rename it to one of architecture, initial_params, .*, or remove it$/);
     expect(r.filter((c) => c.status === "fail")).toEqual([]);
   });
 

@@ -5,10 +5,9 @@ import { reluFamily } from "@neurite/activations-relu";
 import { sigmoidFamily } from "@neurite/activations-sigmoid";
 import { smoothFamily } from "@neurite/activations-smooth";
 import { softmaxFamily } from "@neurite/activations-softmax";
-import { type BackendAvailability, prepareBackends } from "../backends.js";
-import { runActivationFile } from "./activations.js";
-import { runMlpFile } from "./mlp.js";
-import type { CaseResult, ConformanceReport, RunOptions } from "./types.js";
+import { type BackendAvailability, prepareBackends } from "./backends.js";
+import { type CaseResult, type ConformanceReport, type RunOptions, runActivationFile } from "@neurite/testkit";
+import { runMlpFile } from "./mlp/index.js";
 
 export interface ConformanceOptions {
   /**
@@ -36,7 +35,7 @@ function registerFamilies(): void {
 }
 
 function fileFailure(file: string, message: string): CaseResult {
-  return { file, id: file, backend: "*", status: "fail", maxAbsErr: null, message, op: "(file)" };
+  return { file, id: file, backend: "*", status: "fail", maxAbsErr: null, maxRelErr: null, message, op: "(file)" };
 }
 
 /** Reports every case of an MLP section as unsupported on backends that did not load. */
@@ -45,8 +44,8 @@ function mirrorUnavailable(results: readonly CaseResult[], file: string, skipped
   for (const r of results) if (!seen.has(r.id)) seen.set(r.id, r);
   const out: CaseResult[] = [];
   for (const [backend, why] of Object.entries(skipped)) {
-    if (seen.size === 0) out.push({ file, id: `${file} (mlp)`, backend, status: "unsupported", maxAbsErr: null, message: `backend not available: ${why}`, op: "(mlp)" });
-    for (const r of seen.values()) out.push({ ...r, backend, status: "unsupported", maxAbsErr: null, message: `backend not available: ${why}` });
+    if (seen.size === 0) out.push({ file, id: `${file} (mlp)`, backend, status: "unsupported", maxAbsErr: null, maxRelErr: null, message: `backend not available: ${why}`, op: "(mlp)" });
+    for (const r of seen.values()) out.push({ ...r, backend, status: "unsupported", maxAbsErr: null, maxRelErr: null, message: `backend not available: ${why}` });
   }
   return out;
 }
