@@ -1,5 +1,5 @@
 /**
- * The directory of first-party Neurite plugins: which package provides each activation and backend name.
+ * The directory of first-party Neurite plugins: which package provides each activation, backend and layer name.
  * Data only, importing nothing. `@neurite/core` reads it to name the package to install when a name is
  * unknown, so that the core itself never refers to a plugin; a new family is listed here, not in the core.
  *
@@ -27,4 +27,11 @@ export const ACTIVATION_PACKAGES: Readonly<Record<string, string>> = {
 export const BACKEND_PACKAGES: Readonly<Record<string, string>> = {
   cpu: "@neurite/backend-cpu",
   wasm: "@neurite/backend-wasm",
+};
+
+const CONV = "@neurite/layers-conv";
+
+/** Layer name → the package whose layer family provides it (layers outside the core). */
+export const LAYER_PACKAGES: Readonly<Record<string, string>> = {
+  conv2d: CONV, maxPool2d: CONV, avgPool2d: CONV, globalAveragePooling2d: CONV, batchNormalization: CONV,
 };
