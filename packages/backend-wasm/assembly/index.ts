@@ -2,7 +2,7 @@
 // Every pointer is a byte address in linear memory chosen by the JavaScript allocator; every size and
 // stride is in elements. Elementwise expressions are not here: they are compiled at run time (src/codegen.ts).
 
-export { matmulPackB, matmulRows, matmulScratchBytes } from "./matmul";
+export { matmulFused, matmulPackB, matmulRows, matmulScratchBytes } from "./matmul";
 export { sumRows, sumInner, extremeRows, extremeInner, argRows, argInner } from "./reduce";
 export { softmaxRows, logSoftmaxRows, softmaxBackwardRows, logSoftmaxBackwardRows } from "./rows";
 export { adam, gather, scatterAdd, fill } from "./misc";

@@ -1,6 +1,7 @@
 // Browser test: builds e2e/page with Vite, serves it twice (plain, then cross-origin isolated), and drives
 // Debian's chromium with playwright-core. The page trains a small network on the wasm backend; with
-// COOP/COEP headers it must run on 2 threads, without them it must fall back to 1 thread and say why.
+// COOP/COEP headers it must run on 2 threads, without them it must fall back to 1 thread and say why. On the
+// isolated server, ?mode=fma checks the relaxed-SIMD (FMA) matmul kernel and prints its speed against SIMD128.
 // Prints `e2e: N passed, M failed` and exits non-zero on any failure.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -56,6 +57,19 @@ async function visit(server, query) {
   return { result, wasmResponses, errors };
 }
 
+/** The two matmul kernels (test/fma-cases.mjs, as in node with the flag), then their one-thread speeds, printed. */
+function fmaChecks({ result: r, errors }) {
+  if (r.error) return check("fma page", false, r.error);
+  const label = "fma (isolated page)";
+  check(`${label}: no page errors`, errors.length === 0, errors.join("; "));
+  check(`${label}: relaxed SIMD detected, fused kernel chosen on 1 and 2 threads, plain with fma: false`, r.relaxedSimd && r.chosen.auto1 === "relaxed-simd-fma" && r.chosen.auto2 === "relaxed-simd-fma" && r.chosen.off === "simd128" && r.forced === "loaded", JSON.stringify(r));
+  check(`${label}: a given module runs as what it is, a contradicting fma option is refused`, r.given.plain === "simd128" && r.given.fused === "relaxed-simd-fma" && /^ArgumentError: .*fma: true was asked for/.test(r.given.plainAsFma) && /^ArgumentError: .*fma: false was asked for/.test(r.given.fusedAsPlain), JSON.stringify(r.given));
+  check(`${label}: both kernels within k·2⁻²³·Σ|a·b| of float64 (worst ${Object.values(r.errors).map((e) => e.toFixed(3)).join(", ")}), of each other (${r.fmaVsPlain.toFixed(3)}), threads 1 = 2`, Object.values(r.errors).every((e) => e <= 1) && r.fmaVsPlain <= 1 && r.threadsDiffer === undefined, JSON.stringify(r));
+  check(`${label}: the multiply-adds fuse (witness exact, ${r.differing} of ${r.values} products differ in their last bits)`, r.witness.auto1 === r.witness.exact && r.witness.auto2 === r.witness.exact && r.witness.off === 2 ** -11 && r.differing > r.values / 4, JSON.stringify(r.witness));
+  console.log(`matmul GFLOP/s on 1 thread, medians of 9 rounds (${r.userAgent}):`);
+  for (const [n, s] of Object.entries(r.speed)) console.log(`  ${n}: relaxed-simd-fma ${s.fma.toFixed(1)}, simd128 ${s.simd128.toFixed(1)}, ${s.ratio.toFixed(2)}×`);
+}
+
 try {
   for (const isolated of [false, true]) {
     const server = await preview({ root: join(here, "page"), logLevel: "warn", build: { outDir }, preview: { host: "127.0.0.1", port: 0, headers: isolated ? isolation : {} } });
@@ -79,10 +93,14 @@ try {
         } else {
           check(`${label}: falls back to 1 thread and warns why`, result.capabilities.threads === 1 && result.warnings.some((w) => /running on 1 thread instead of 2/.test(w)), JSON.stringify(result));
         }
+        // relaxed SIMD is on by default in Chromium: the inlined fused kernels are picked; a URL loads kernels.wasm as is
+        const matmulKernel = load === "inline" ? "relaxed-simd-fma" : "simd128";
+        check(`${label}: matmul kernel is ${matmulKernel}`, result.capabilities.matmul === matmulKernel, JSON.stringify(result.capabilities));
         if (load === "url") {
           check(`${label}: fetched kernels.wasm as application/wasm`, wasmResponses.length > 0 && wasmResponses.every((r) => r.status === 200 && r.type === "application/wasm"), JSON.stringify(wasmResponses));
         }
       }
+      if (isolated) fmaChecks(await visit(server, "?mode=fma"));
     } finally {
       // the browser keeps connections alive: drop them, or closing waits for their timeout
       server.httpServer.closeAllConnections?.();

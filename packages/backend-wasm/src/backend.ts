@@ -1,5 +1,5 @@
 import {
-  type AdamArgs, type Backend, type BackendMemory, type DataId, type ElementwiseArgs, type GatherArgs, type MatmulArgs,
+  ArgumentError, type AdamArgs, type Backend, type BackendMemory, type DataId, type ElementwiseArgs, type GatherArgs, type MatmulArgs,
   type MatmulEpilogueArgs, type OptionalKernels, type ReduceArgs, type RowsArgs, type RowsBackwardArgs, type ScatterAddArgs,
 } from "@neurite/core";
 import { checkSize } from "./checks.js";
@@ -18,6 +18,8 @@ export interface WasmBackendInit {
   /** Why fewer threads than requested run, when so. */
   readonly threadsReason?: string;
   readonly threadsRequested: number;
+  /** `fma: true` or `false` as asked for: the module loaded must match it. */
+  readonly fmaRequired?: boolean;
 }
 
 /**
@@ -67,6 +69,10 @@ export class WasmBackend implements Backend {
   /** Instantiates the kernels and, for more than one thread, starts the workers. */
   static async create(init: WasmBackendInit): Promise<WasmBackend> {
     const instance = await WebAssembly.instantiate(init.kernels, { env: { memory: init.memory } });
+    const fused = (instance.exports as unknown as KernelExports).matmulFused() === 1;
+    if (init.fmaRequired !== undefined && init.fmaRequired !== fused) {
+      throw new ArgumentError(`wasm backend: fma: ${init.fmaRequired} was asked for, but the kernels module given as wasm is the ${fused ? "fused (kernels-fma.wasm)" : "plain (kernels.wasm)"} build; pass ${fused ? "kernels.wasm" : "kernels-fma.wasm"} or leave fma out`);
+    }
     const backend = new WasmBackend(init, instance);
     await backend.tasks.start(init.kernels);
     return backend;
@@ -119,6 +125,7 @@ export class WasmBackend implements Backend {
     const g = globalThis as { crossOriginIsolated?: boolean };
     const caps: Record<string, string | number | boolean> = {
       simd: true,
+      matmul: this.kernelExports.matmulFused() === 1 ? "relaxed-simd-fma" : "simd128",
       threads: this.threadCount,
       threadsRequested: this.init.threadsRequested,
       sharedMemory: typeof SharedArrayBuffer !== "undefined" && this.init.memory.buffer instanceof SharedArrayBuffer,

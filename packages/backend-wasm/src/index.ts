@@ -10,13 +10,16 @@
  * ```
  * @packageDocumentation
  */
-import type { BackendPlugin } from "@neurite/core";
+import { ArgumentError, type BackendPlugin } from "@neurite/core";
 import { WasmBackend } from "./backend.js";
-import { MAX_PAGES, type WasmSource, compileKernels } from "./loader.js";
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+import { name as PACKAGE, version as VERSION } from "../package.json";
+import { type KernelVariant, MAX_PAGES, type WasmSource, compileKernels, hasRelaxedSimd } from "./loader.js";
 import { threadsUnavailableReason } from "./threads/pool.js";
 
 export { WasmBackend, type WasmBackendInit } from "./backend.js";
 export { WasmBuffer } from "./memory.js";
+export { type KernelVariant, hasRelaxedSimd } from "./loader.js";
 export type { WasmSource } from "./loader.js";
 
 /** Options of the wasm backend, passed as `setBackend("wasm", options)`. */
@@ -32,6 +35,27 @@ export interface WasmOptions {
    * server sends application/wasm; `file:` URLs are read in Node), or the module's bytes.
    */
   readonly wasm?: WasmSource;
+  /**
+   * Fused multiply-adds in matmul (WebAssembly relaxed SIMD, `f32x4.relaxed_madd`): "auto" (default) uses
+   * them where the engine has relaxed SIMD, `false` never does (results bit-identical on every engine),
+   * `true` requires them. A fused multiply-add rounds once instead of twice, so products differ from the
+   * plain kernel in the last bits. `capabilities().matmul` says which kernel runs. It chooses among the
+   * inlined modules; with {@link WasmOptions.wasm} the module given is loaded as is (`kernels.wasm` or
+   * `kernels-fma.wasm`), and an explicit `fma` must match it.
+   */
+  readonly fma?: boolean | "auto";
+}
+
+function chooseVariant(fma: boolean | "auto"): KernelVariant {
+  if (fma !== true && fma !== false && fma !== "auto") {
+    throw new ArgumentError(`wasm backend: fma must be true, false or "auto", got ${JSON.stringify(fma) ?? String(fma)}; leave it out for "auto"`);
+  }
+  if (fma === false) return "simd128";
+  if (hasRelaxedSimd()) return "relaxed-simd-fma";
+  if (fma === true) {
+    throw new ArgumentError("wasm backend: fma: true needs WebAssembly relaxed SIMD, which this engine does not run (Chrome ≥ 114 has it; Node 20 needs --experimental-wasm-relaxed-simd); use fma: \"auto\" to fall back to the SIMD128 kernel");
+  }
+  return "simd128";
 }
 
 function hardwareThreads(): number {
@@ -55,11 +79,13 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
       threads = 1;
     }
   }
+  const fma = options.fma ?? "auto";
+  const variant = chooseVariant(fma);
   const shared = threads > 1;
   const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared });
-  const kernels = await compileKernels(options.wasm, shared);
+  const kernels = await compileKernels(options.wasm, shared, variant);
   return WasmBackend.create({
-    kernels, memory, threads, threadsRequested: req === "auto" ? hardwareThreads() : req, ...(reason ? { threadsReason: reason } : {}),
+    kernels, memory, threads, ...(fma === "auto" ? {} : { fmaRequired: fma }), threadsRequested: req === "auto" ? hardwareThreads() : req, ...(reason ? { threadsReason: reason } : {}),
   });
 }
 
@@ -67,7 +93,7 @@ export async function createWasmBackend(options: WasmOptions = {}): Promise<Wasm
 export const wasmBackend: BackendPlugin<WasmOptions> = {
   kind: "backend",
   name: "wasm",
-  package: "@neurite/backend-wasm",
-  version: "0.1.0",
+  package: PACKAGE,
+  version: VERSION,
   create: (options) => createWasmBackend(options),
 };

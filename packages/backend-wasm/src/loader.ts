@@ -1,4 +1,6 @@
+import { ArgumentError } from "@neurite/core";
 import kernelsBase64 from "../build/kernels.wasm";
+import kernelsFmaBase64 from "../build/kernels-fma.wasm";
 
 /** Where the kernel module comes from: inlined bytes (default), a URL to fetch, or the bytes themselves. */
 export type WasmSource = URL | string | ArrayBuffer | Uint8Array;
@@ -6,6 +8,8 @@ export type WasmSource = URL | string | ArrayBuffer | Uint8Array;
 /** The exports of the AssemblyScript kernels (assembly/*.ts); pointers are byte addresses. */
 export interface KernelExports {
   heapBase: () => number;
+  /** 1 where the matmul's multiply-adds are fused (the relaxed-simd build, kernels-fma.wasm), else 0. */
+  matmulFused: () => number;
   matmulScratchBytes: () => number;
   matmulPackB: (b: number, brs: number, bcs: number, k: number, n: number, dst: number) => void;
   matmulRows: (a: number, ars: number, acs: number, bp: number, c: number, n: number, ldc: number, k: number, i0: number, i1: number, ap: number) => void;
@@ -106,10 +110,36 @@ async function fetchBytes(url: URL | string): Promise<Response | Uint8Array> {
   return res;
 }
 
-/** Compiles the kernels module from the given source (default: the inlined bytes), for a shared or unshared memory. */
-export async function compileKernels(source: WasmSource | undefined, shared: boolean): Promise<WebAssembly.Module> {
+/**
+ * The smallest module that uses relaxed SIMD: `(func (param v128 v128 v128) (result v128)
+ * (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2)))`. It validates exactly where the engine
+ * runs relaxed SIMD (Chrome ≥ 114; Node 20 only with --experimental-wasm-relaxed-simd).
+ */
+const RELAXED_MADD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128, v128, v128) → v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd
+]);
+
+let relaxedSimd: boolean | undefined;
+
+/** Whether this engine runs WebAssembly relaxed SIMD (`f32x4.relaxed_madd`); checked once. */
+export function hasRelaxedSimd(): boolean {
+  relaxedSimd ??= WebAssembly.validate(RELAXED_MADD_PROBE);
+  return relaxedSimd;
+}
+
+/** Which build of the kernels to use when no source is given: the plain SIMD128 one or the relaxed-simd (FMA) one. */
+export type KernelVariant = "simd128" | "relaxed-simd-fma";
+
+/**
+ * Compiles the kernels module from the given source (default: the inlined bytes of `variant`), for a shared
+ * or unshared memory.
+ */
+export async function compileKernels(source: WasmSource | undefined, shared: boolean, variant: KernelVariant = "simd128"): Promise<WebAssembly.Module> {
   let bytes: Uint8Array;
-  if (source === undefined) bytes = decodeBase64(kernelsBase64);
+  if (source === undefined) bytes = decodeBase64(variant === "relaxed-simd-fma" ? kernelsFmaBase64 : kernelsBase64);
   else if (source instanceof ArrayBuffer) bytes = new Uint8Array(source);
   else if (source instanceof Uint8Array) bytes = source;
   else {
@@ -120,5 +150,13 @@ export async function compileKernels(source: WasmSource | undefined, shared: boo
     } else bytes = new Uint8Array(await got.arrayBuffer());
   }
   const final = shared ? withSharedMemory(bytes) : new Uint8Array(bytes);
-  return WebAssembly.compile(final);
+  try {
+    return await WebAssembly.compile(final);
+  } catch (e) {
+    // kernels-fma.wasm given to an engine without relaxed SIMD: say which file to load instead
+    if (source !== undefined && e instanceof WebAssembly.CompileError && !hasRelaxedSimd() && !WebAssembly.validate(new Uint8Array(bytes)) && /simd/i.test(e.message)) {
+      throw new ArgumentError(`wasm backend: the kernels module given as wasm needs WebAssembly relaxed SIMD, which this engine does not run (${e.message}); load kernels.wasm instead of kernels-fma.wasm`);
+    }
+    throw e;
+  }
 }

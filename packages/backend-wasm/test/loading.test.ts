@@ -36,6 +36,8 @@ describe("loading", () => {
   it("names a missing kernels file and a bad thread count", async () => {
     await expect(createWasmBackend({ wasm: new URL("./missing.wasm", kernelsUrl) })).rejects.toThrow(/missing\.wasm/);
     await expect(createWasmBackend({ threads: 0 })).rejects.toThrow(/threads must be a positive integer or "auto", got 0/);
+    // @ts-expect-error: a value outside the type, as from untyped JavaScript
+    await expect(createWasmBackend({ fma: "yes" })).rejects.toThrow(/fma must be true, false or "auto", got "yes"/);
   });
 });
 

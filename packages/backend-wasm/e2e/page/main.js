@@ -117,7 +117,7 @@ async function largeKernels() {
   };
 }
 
-main().then(
+(params.get("mode") === "fma" ? import("./fma.js").then((m) => m.fmaPage()) : main()).then(
   (r) => {
     window.__result = r;
     document.getElementById("out").textContent = JSON.stringify(r, null, 2);
