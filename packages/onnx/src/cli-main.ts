@@ -23,7 +23,9 @@ export interface CliIo {
 class UsageError extends Error {}
 
 /** The first-party packages the CLI registers when they are installed, so saved models using them load. */
-const OPTIONAL_PLUGINS = ["@neurite/backend-cpu", "@neurite/activations-relu", "@neurite/activations-sigmoid", "@neurite/activations-smooth", "@neurite/activations-softmax"];
+const OPTIONAL_PLUGINS = [
+  "@neurite/backend-cpu", "@neurite/activations-relu", "@neurite/activations-sigmoid", "@neurite/activations-smooth", "@neurite/activations-softmax", "@neurite/layers-conv",
+];
 
 const PLUGIN_KINDS = new Set(["backend", "activation", "activation-family", "layer", "layer-family"]);
 

@@ -4,6 +4,8 @@ import {
 import { OnnxError } from "./errors.js";
 import { exactOperator } from "./exact.js";
 import { GraphBuilder } from "./graph.js";
+import { CONV_LAYER_EXPORTS, CONV_PACKAGE } from "./conv.js";
+import { orderFree } from "./layout.js";
 import { Emitter, lowerExpr } from "./lower.js";
 import { type ModelProto, DataType, encodeModel } from "./proto.js";
 
@@ -50,6 +52,8 @@ export interface ExportedLayerRecord {
   readonly package: string;
   readonly version: string;
   readonly activation?: ExportedActivationRecord;
+  /** Configuration values the ONNX attributes round to float32 (batchNormalization's epsilon and momentum), for an exact round trip. */
+  readonly config?: Readonly<Record<string, number>>;
 }
 
 const CORE = "@neurite/core";
@@ -113,23 +117,49 @@ function dependsOnInput(expr: Expr): boolean {
   return topoOrder(expr).some((n) => n.node.kind === "input" && n.node.index === 0);
 }
 
-const SUPPORTED_LAYERS = ["dense", "activation", "dropout", "flatten", "layerNormalization"];
+/** Where a value's channels are: Neurite's channels-last order, or ONNX's NCHW (between a conv block's Transposes). */
+export type ChannelLayout = "channelsLast" | "channelsFirst";
 
-function emitLayer(ctx: Context, layer: ModelLayer, x: string, rank: number): { out: string; record: ExportedLayerRecord } {
-  const { g } = ctx;
-  const plugin = layer.plugin;
-  const base = { name: layer.name, type: plugin.name, package: plugin.package, version: plugin.version };
-  if (plugin.package !== CORE || !SUPPORTED_LAYERS.includes(plugin.name)) {
-    throw new OnnxError(
-      `layer ${layer.name} is a "${plugin.name}" layer from ${plugin.package}, which has no ONNX export; @neurite/onnx exports ${SUPPORTED_LAYERS.join(", ")} (from @neurite/core)`,
-    );
-  }
-  const config = layer.config;
-  switch (plugin.name) {
-    case "dense": {
-      const kernel = weightOf(layer, "kernel");
+/** What a {@link LayerExporter} is given: the graph, the target opset, and the shared helpers of the exporter. */
+export interface LayerExportContext {
+  readonly g: GraphBuilder;
+  readonly opset: number;
+  /** A weight of the layer by its local name (`kernel`, `bias`, …), with its values and Neurite shape. */
+  weight(layer: ModelLayer, local: string): { values: Float32Array; shape: readonly number[] };
+  /** Writes an activation over `x` (channels last); `weightPrefix` is where its trainable parameters are among the layer's weights. */
+  activation(layer: ModelLayer, x: string, act: BoundActivation, weightPrefix: string): { out: string; record: ExportedActivationRecord };
+}
+
+/** What a {@link LayerExporter} wrote: its output value, the order it is in when that changes, and what the metadata records. */
+export interface LayerExportResult {
+  readonly out: string;
+  /** The channel order of `out`, when the layer changes it. */
+  readonly layout?: ChannelLayout;
+  readonly activation?: ExportedActivationRecord;
+  readonly config?: Readonly<Record<string, number>>;
+}
+
+/** The channel order a layer reads. */
+export type LayerLayout = ChannelLayout | "any";
+
+/**
+ * How one layer type is written to ONNX. `layout` is the channel order the layer reads: "channelsFirst" for the
+ * image layers written as ONNX's NCHW operators, "channelsLast" for every layer that follows Neurite's order, and
+ * "any" for layers indifferent to it (elementwise ones); the exporter inserts the Transposes between them.
+ */
+export interface LayerExporter {
+  readonly layout: LayerLayout | ((layer: ModelLayer, rank: number) => LayerLayout);
+  emit(ctx: LayerExportContext, layer: ModelLayer, x: string, rank: number): LayerExportResult;
+}
+
+const CORE_LAYER_EXPORTS: Readonly<Record<string, LayerExporter>> = {
+  dense: {
+    layout: "channelsLast",
+    emit(ctx, layer, x, rank) {
+      const { g } = ctx;
+      const kernel = ctx.weight(layer, "kernel");
       const kName = g.floats(`${layer.name}.kernel`, kernel.values, kernel.shape);
-      const bias = config.useBias ? weightOf(layer, "bias") : undefined;
+      const bias = layer.config.useBias ? ctx.weight(layer, "bias") : undefined;
       const bName = bias ? g.floats(`${layer.name}.bias`, bias.values, bias.shape) : undefined;
       let z: string;
       // Gemm takes 2-D input only; dense over more axes acts on the last one, as MatMul does
@@ -138,40 +168,59 @@ function emitLayer(ctx: Context, layer: ModelLayer, x: string, rank: number): { 
         const mm = g.node("MatMul", [x, kName], layer.name);
         z = bName ? g.node("Add", [mm, bName], layer.name) : mm;
       }
-      const act = emitActivation(ctx, layer, z, config.activation as BoundActivation, "activation.");
-      return { out: act.out, record: { ...base, activation: act.record } };
-    }
-    case "activation": {
-      const act = emitActivation(ctx, layer, x, config.activation as BoundActivation, "");
-      return { out: act.out, record: { ...base, activation: act.record } };
-    }
-    case "dropout":
-      // the identity at inference
-      return { out: x, record: base };
-    case "flatten":
-      return { out: g.node("Flatten", [x], layer.name, { axis: { int: 1 } }), record: base };
-    case "layerNormalization": {
+      const act = ctx.activation(layer, z, layer.config.activation as BoundActivation, "activation.");
+      return { out: act.out, activation: act.record };
+    },
+  },
+  activation: {
+    // an elementwise activation without per-channel weights computes the same in either order
+    layout: (layer) => (orderFree(layer.config.activation as BoundActivation) ? "any" : "channelsLast"),
+    emit(ctx, layer, x) {
+      const act = ctx.activation(layer, x, layer.config.activation as BoundActivation, "");
+      return { out: act.out, activation: act.record };
+    },
+  },
+  // the identity at inference, in either layout
+  dropout: { layout: "any", emit: (_ctx, _layer, x) => ({ out: x }) },
+  flatten: { layout: "channelsLast", emit: (ctx, layer, x) => ({ out: ctx.g.node("Flatten", [x], layer.name, { axis: { int: 1 } }) }) },
+  layerNormalization: {
+    layout: "channelsLast",
+    emit(ctx, layer, x) {
+      const { g } = ctx;
+      const config = layer.config;
       if (ctx.opset < 17) {
         throw new OnnxError(`layer ${layer.name}: layerNormalization needs ONNX opset 17 or later (LayerNormalization), but opset ${ctx.opset} was asked for; export with { opset: 17 }`);
       }
       const features = layer.inputShape![layer.inputShape!.length - 1]!;
-      const gamma = config.scale ? weightOf(layer, "gamma") : { values: new Float32Array(features).fill(1), shape: [features] };
+      const gamma = config.scale ? ctx.weight(layer, "gamma") : { values: new Float32Array(features).fill(1), shape: [features] };
       const inputs = [x, g.floats(`${layer.name}.gamma`, gamma.values, gamma.shape)];
       if (config.center) {
-        const beta = weightOf(layer, "beta");
+        const beta = ctx.weight(layer, "beta");
         inputs.push(g.floats(`${layer.name}.beta`, beta.values, beta.shape));
       }
-      return { out: g.node("LayerNormalization", inputs, layer.name, { axis: { int: -1 }, epsilon: { float: config.epsilon as number } }), record: base };
-    }
-    default:
-      throw new OnnxError(`layer ${layer.name}: no ONNX export for "${plugin.name}"`);
-  }
-}
+      return { out: g.node("LayerNormalization", inputs, layer.name, { axis: { int: -1 }, epsilon: { float: config.epsilon as number } }) };
+    },
+  },
+};
+
+/**
+ * The layers exportOnnx writes, by the layer plugin's package and then its name. A layer package adds its
+ * layers with one entry here (see `src/conv.ts` for `@neurite/layers-conv`); core's entries stay as they are.
+ */
+export const LAYER_EXPORTS: Readonly<Record<string, Readonly<Record<string, LayerExporter>>>> = {
+  [CORE]: CORE_LAYER_EXPORTS,
+  [CONV_PACKAGE]: CONV_LAYER_EXPORTS,
+};
+
+const TO_CHANNELS_FIRST = [0, 3, 1, 2];
+const TO_CHANNELS_LAST = [0, 2, 3, 1];
 
 /**
  * Writes a built Sequential as an ONNX `ModelProto`: one float32 input `input` and one output `output`, both
  * with a symbolic batch dimension `batch`. Dense becomes Gemm (MatMul + Add beyond 2-D), flatten Flatten,
- * layerNormalization LayerNormalization, dropout nothing; every elementwise activation, a user's own included,
+ * layerNormalization LayerNormalization, dropout nothing, and `@neurite/layers-conv`'s layers Conv, MaxPool,
+ * AveragePool, GlobalAveragePool and BatchNormalization in NCHW order between two Transposes (the file's input and
+ * output stay NHWC); every elementwise activation, a user's own included,
  * is lowered from its formula to ONNX operators (or written as its own operator where one matches exactly),
  * softmax / logSoftmax become Softmax / LogSoftmax, and trainable activation parameters become initializers.
  * The file's `metadata_props` record Neurite's version and each layer's and activation's package, name, version
@@ -199,15 +248,40 @@ export function exportOnnx(model: Sequential, options: ExportOnnxOptions = {}): 
     throw new OnnxError(`exportOnnx: ${model.name} is not built, so its weights do not exist yet; give the first layer an inputShape, or train or build(inputShape) it first`);
   }
   const ctx: Context = { g: new GraphBuilder(), opset, exact: options.exactOperators ?? true };
+  const layerCtx: LayerExportContext = {
+    g: ctx.g,
+    opset,
+    weight: weightOf,
+    activation: (layer, x, act, prefix) => emitActivation(ctx, layer, x, act, prefix),
+  };
   let x = ctx.g.reserve("input");
   let rank = model.inputShape.length + 1;
+  let layout: ChannelLayout = "channelsLast";
   const records: ExportedLayerRecord[] = [];
   for (const layer of model.layers) {
-    const { out, record } = emitLayer(ctx, layer, x, rank);
-    records.push(record);
-    x = out;
+    const plugin = layer.plugin;
+    const exporter = LAYER_EXPORTS[plugin.package]?.[plugin.name];
+    if (!exporter) {
+      const known = Object.entries(LAYER_EXPORTS).map(([pkg, table]) => `${Object.keys(table).join(", ")} (from ${pkg})`).join("; ");
+      throw new OnnxError(`layer ${layer.name} is a "${plugin.name}" layer from ${plugin.package}, which has no ONNX export; @neurite/onnx exports ${known}`);
+    }
+    // a channels-first block starts with one Transpose and ends with one, only where the order matters
+    const wants = typeof exporter.layout === "function" ? exporter.layout(layer, rank) : exporter.layout;
+    if (wants === "channelsFirst" && layout === "channelsLast") {
+      if (rank !== 4) throw new OnnxError(`layer ${layer.name} ("${plugin.name}") needs NHWC images [batch, height, width, channels], its input has rank ${rank}`);
+      x = ctx.g.node("Transpose", [x], layer.name, { perm: { ints: TO_CHANNELS_FIRST } });
+      layout = "channelsFirst";
+    } else if (wants === "channelsLast" && layout === "channelsFirst") {
+      x = ctx.g.node("Transpose", [x], layer.name, { perm: { ints: TO_CHANNELS_LAST } });
+      layout = "channelsLast";
+    }
+    const emitted = exporter.emit(layerCtx, layer, x, rank);
+    records.push({ name: layer.name, type: plugin.name, package: plugin.package, version: plugin.version, ...(emitted.activation ? { activation: emitted.activation } : {}), ...(emitted.config ? { config: emitted.config } : {}) });
+    x = emitted.out;
+    if (emitted.layout) layout = emitted.layout;
     rank = layer.instance!.outputShape.length + 1;
   }
+  if (layout === "channelsFirst") x = ctx.g.node("Transpose", [x], "output", { perm: { ints: TO_CHANNELS_LAST } });
   // the last value gets the graph output's name through an Identity (or a renamed last node)
   ctx.g.node("Identity", [x], "output", {}, "output");
   const dims = (shape: readonly number[]) => [{ dim_param: "batch" }, ...shape.map((d) => ({ dim_value: d }))];

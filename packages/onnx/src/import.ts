@@ -1,6 +1,6 @@
 import {
   type ActivationPlugin, type BoundActivation, DEFAULT_MAX_MODEL_BYTES, type Expr, NeuriteError, parseFormula, type LayerSpec, type Sequential, activationProgram, activations, bindActivation,
-  constant, fromValues, input, sequential, trainableParams,
+  constant, fromValues, input, layers as layerRegistry, sequential, trainableParams,
 } from "@neurite/core";
 import { OnnxError } from "./errors.js";
 import { type ExportedLayerRecord, METADATA_KEYS } from "./export.js";
@@ -71,9 +71,26 @@ const ELEMENTWISE: Readonly<Record<string, (args: Expr[], attrs: Attributes) => 
 
 const f32 = (v: number): number => Math.fround(v);
 
+/** The NCHW operators that become `@neurite/layers-conv` layers, and the Transposes around them. */
+/** The layer types the image operators become, all from `@neurite/layers-conv`. */
+const CONV_LAYER_TYPES = ["conv2d", "maxPool2d", "avgPool2d", "globalAveragePooling2d", "batchNormalization"];
+
+const IMAGE_OPS = ["Transpose", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization"];
+
+/**
+ * The order of the value the walk has reached: Neurite's (channels last), ONNX's NCHW inside a conv block, or
+ * the [batch, channels, 1, 1] of a GlobalAveragePool that a Flatten turns into globalAveragePooling2d's output.
+ */
+type WalkLayout = "channelsLast" | "channelsFirst" | "pooled";
+
+const NCHW_INPUT_HELP =
+  "Neurite's conv layers read NHWC images, and Neurite has no layer that permutes axes, so an NCHW graph input (what torch.onnx.export writes for a CNN) is not imported: " +
+  "put x.permute(0, 3, 1, 2) at the start of the PyTorch model's forward and export it with an NHWC example input, then feed NHWC data";
+
 /** The operators importOnnx understands, for the report of unsupported ones (and `neurite-onnx check`). */
 export const SUPPORTED_IMPORT_OPS: ReadonlySet<string> = new Set([
   "Gemm", "MatMul", "Flatten", "Reshape", "LayerNormalization", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant", "PRelu", "Clip",
+  ...IMAGE_OPS,
   ...Object.keys(ACTIVATION_OPS), ...Object.keys(ELEMENTWISE),
 ]);
 
@@ -87,6 +104,10 @@ class Attributes {
   }
   int(name: string, fallback: number): number {
     return this.byName.get(name)?.i ?? fallback;
+  }
+  ints(name: string, fallback: readonly number[]): number[] {
+    const a = this.byName.get(name);
+    return a?.ints && a.ints.length > 0 ? a.ints.map(Number) : [...fallback];
   }
   string(name: string, fallback: string): string {
     const s = this.byName.get(name)?.s;
@@ -218,7 +239,9 @@ function canonical(out: string, x: string, producer: (name: string) => NodeProto
 /**
  * Reads an ONNX model as a trainable Sequential. Gemm and MatMul (+ Add) become dense layers, Flatten and
  * Reshape (to [batch, features]) flatten, LayerNormalization layerNormalization, Softmax / LogSoftmax the softmax
- * family's activations, Identity and Dropout nothing; an activation operator becomes the registered activation
+ * family's activations, Identity and Dropout nothing; Conv, MaxPool, AveragePool, GlobalAveragePool and
+ * BatchNormalization between NHWC → NCHW → NHWC Transposes become `@neurite/layers-conv`'s layers (register
+ * `convLayers` first; an NCHW graph input is refused with how to export NHWC); an activation operator becomes the registered activation
  * of the same semantics (Relu → relu, …), and any other purely elementwise subgraph becomes an
  * {@link onnxFormula} activation. A file written by {@link exportOnnx} comes back with its own activations
  * (user-declared ones included, when registered) once the graph is checked to compute exactly what they do,
@@ -288,6 +311,11 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
     // a malformed message that slipped past the checks above (a missing field, a cycle) is still the file's fault
     throw new OnnxError(`importOnnx: the graph is malformed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
+  // the image layers come from a plugin package: say which one, before the core's generic unknown-layer message
+  const missing = [...new Set(layers.map((l) => l.spec.type as string))].filter((t) => CONV_LAYER_TYPES.includes(t) && !layerRegistry.has(t));
+  if (missing.length > 0) {
+    throw new OnnxError(`importOnnx: the graph needs the layers ${missing.join(", ")} of @neurite/layers-conv, which are not registered: install @neurite/layers-conv and call use(convLayers) before importOnnx`);
+  }
   let result: Sequential | undefined;
   try {
     const specs = layers.map((l, i) => (i === 0 ? { ...l.spec, inputShape } : l.spec)) as LayerSpec[];
@@ -316,6 +344,7 @@ function walk(reader: GraphReader, inputName: string, outputName: string, inputS
   const layers: PendingLayer[] = [];
   let cur = inputName;
   let shape = [...inputShape];
+  let layout: WalkLayout = "channelsLast";
   const take = (i: number): NodeProto => {
     reader.used.add(i);
     return reader.nodes[i]!;
@@ -325,7 +354,7 @@ function walk(reader: GraphReader, inputName: string, outputName: string, inputS
     const lastAct = last?.spec.activation as BoundActivation | undefined;
     // an activation right after a dense without one folds into it, unless the file says they were two layers
     const sameLayer = origin === undefined || last?.origin === origin;
-    if (last && last.spec.type === "dense" && (lastAct === undefined || lastAct.plugin.name === "linear") && sameLayer && (records.size === 0 || origin !== undefined)) {
+    if (last && (last.spec.type === "dense" || last.spec.type === "conv2d") && (lastAct === undefined || lastAct.plugin.name === "linear") && sameLayer && (records.size === 0 || origin !== undefined)) {
       last.spec.activation = act;
       for (const [k, v] of Object.entries(weights)) last.weights[`activation.${k}`] = v;
       return;
@@ -342,9 +371,31 @@ function walk(reader: GraphReader, inputName: string, outputName: string, inputS
     const where = describe(first, next[0]!);
     const attrs = new Attributes(first, where);
     const origin = originOf(first);
-    if (next.length === 1 && ["Gemm", "MatMul", "Flatten", "Reshape", "LayerNormalization", "Softmax", "LogSoftmax", "Identity", "Dropout", "PRelu", "Clip"].includes(op) && (first.input?.[0] === cur)) {
+    if (next.length === 1 && ["Gemm", "MatMul", "Flatten", "Reshape", "LayerNormalization", "Softmax", "LogSoftmax", "Identity", "Dropout", "PRelu", "Clip", ...IMAGE_OPS].includes(op) && (first.input?.[0] === cur)) {
       take(next[0]!);
       const out = first.output?.[0] ?? "";
+      if (IMAGE_OPS.includes(op)) {
+        const step = imageStep(reader, first, where, attrs, shape, layout, records.get(origin ?? ""));
+        if (step.layer) layers.push({ ...step.layer, ...(origin ? { origin } : {}) });
+        shape = step.shape;
+        layout = step.layout;
+        cur = out;
+        continue;
+      }
+      if (layout === "pooled" && (op === "Flatten" || op === "Reshape")) {
+        // GlobalAveragePool's [batch, channels, 1, 1] flattened is globalAveragePooling2d's [batch, channels]
+        if (op === "Flatten" && attrs.int("axis", 1) !== 1) throw new OnnxError(`${where}: Flatten with axis ${attrs.int("axis", 1)}; only axis 1 (keep the batch axis) follows a GlobalAveragePool`);
+        if (op === "Reshape") {
+          const target = reader.constant(first.input?.[1], where).values.map(Number);
+          if (!(target.length === 2 && (target[0] === 0 || target[0] === -1) && (target[1] === -1 || target[1] === shape[0]))) throw new OnnxError(`${where}: Reshape to [${target.join(", ")}] after a GlobalAveragePool; only [batch, channels] is supported`);
+        }
+        layout = "channelsLast";
+        cur = out;
+        continue;
+      }
+      if (layout !== "channelsLast" && !["Identity", "Dropout", "Clip", "PRelu"].includes(op)) {
+        throw new OnnxError(`${where}: ${op} reads the NCHW output of a conv block, but Neurite's layers read channels last; the graph must Transpose it back (perm [0, 2, 3, 1]) first${layout === "pooled" ? " or Flatten it" : ""}`);
+      }
       switch (op) {
         case "Identity":
         case "Dropout":
@@ -461,7 +512,8 @@ function walk(reader: GraphReader, inputName: string, outputName: string, inputS
       continue;
     }
     // an elementwise region: every node reachable from cur through elementwise operators whose other inputs are scalars
-    const region = elementwiseRegion(reader, cur, shape[shape.length - 1]!);
+    // in NCHW order a per-feature constant would broadcast over the wrong axis: only scalars are read there
+    const region = elementwiseRegion(reader, cur, layout === "channelsLast" ? shape[shape.length - 1]! : 1);
     if (region.nodes.length === 0) throw new OnnxError(`${where}: ${op} cannot continue the chain of layers here (it is not a layer and not an elementwise function of "${cur}" alone)`);
     for (const i of region.nodes) reader.used.add(i);
     const claimed = region.origin ? records.get(region.origin)?.activation : undefined;
@@ -475,9 +527,173 @@ function walk(reader: GraphReader, inputName: string, outputName: string, inputS
     }
     cur = region.output;
   }
+  if (layout !== "channelsLast") {
+    throw new OnnxError(`importOnnx: the graph's output "${outputName}" is in NCHW order (${layout === "pooled" ? "[batch, channels, 1, 1]" : "[batch, channels, height, width]"}); Neurite's layers give channels last: end the graph with ${layout === "pooled" ? "a Flatten" : "a Transpose (perm [0, 2, 3, 1])"}`);
+  }
   const left = reader.nodes.map((n, i) => ({ n, i })).filter(({ i }) => !reader.used.has(i));
   if (left.length > 0) throw new OnnxError(`importOnnx: ${left.map(({ n, i }) => describe(n, i)).join(", ")} do not lie on the chain from the input to the output`);
   return layers;
+}
+
+/** TensorFlow's "same" pads of one axis [before, after], Neurite's convention (the extra row after). */
+function sameAxisPads(size: number, kernel: number, stride: number, dilation: number): [number, number] {
+  const span = (kernel - 1) * dilation + 1;
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + span - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/**
+ * Neurite's padding for ONNX `pads` [top, left, bottom, right] (or `auto_pad`): all zero is "valid"; TensorFlow's
+ * "same" split (what exportOnnx writes, and SAME_UPPER) is "same"; anything else has no Neurite form.
+ */
+function readPadding(attrs: Attributes, where: string, size: readonly [number, number], kernel: readonly number[], strides: readonly number[], dilation: readonly number[]): "valid" | "same" {
+  const [ph, pw] = [sameAxisPads(size[0], kernel[0]!, strides[0]!, dilation[0]!), sameAxisPads(size[1], kernel[1]!, strides[1]!, dilation[1]!)];
+  const same = [ph[0], pw[0], ph[1], pw[1]];
+  const autoPad = attrs.string("auto_pad", "NOTSET");
+  if (autoPad === "VALID") return "valid";
+  if (autoPad === "SAME_UPPER") return "same";
+  if (autoPad === "SAME_LOWER") {
+    if (ph[0] === ph[1] && pw[0] === pw[1]) return "same";
+    throw new OnnxError(`${where}: auto_pad SAME_LOWER puts the extra padding first here; Neurite's "same" puts it last (TensorFlow's rule)`);
+  }
+  if (autoPad !== "NOTSET") throw new OnnxError(`${where}: auto_pad ${autoPad} is not an ONNX value`);
+  const pads = attrs.ints("pads", [0, 0, 0, 0]);
+  if (pads.length !== 4) throw new OnnxError(`${where}: pads must have 4 values for 2-D windows, got [${pads.join(", ")}]`);
+  if (pads.every((p) => p === 0)) return "valid";
+  if (pads.every((p, i) => p === same[i])) return "same";
+  throw new OnnxError(
+    `${where}: pads [${pads.join(", ")}] are neither "valid" (none) nor Neurite's "same" ([${same.join(", ")}] here: TensorFlow's rule, the extra row after); ` +
+      "Neurite's conv and pooling layers have no other padding (pad the input yourself, or export with padding that matches)",
+  );
+}
+
+/** A spatial pair attribute (kernel_shape, strides, dilations) of two positive integers. */
+function pairOf(attrs: Attributes, name: string, fallback: readonly number[], where: string): [number, number] {
+  const v = attrs.ints(name, fallback);
+  if (v.length !== 2 || !v.every((d) => Number.isSafeInteger(d) && d >= 1)) throw new OnnxError(`${where}: ${name} must be two positive integers for a 2-D window, got [${v.join(", ")}]`);
+  return [v[0]!, v[1]!];
+}
+
+/** The output size of one axis for the padding read, or an error naming the axis. */
+function windowOut(where: string, size: number, kernel: number, stride: number, dilation: number, padding: "valid" | "same"): number {
+  if (padding === "same") return Math.ceil(size / stride);
+  const span = (kernel - 1) * dilation + 1;
+  if (span > size) throw new OnnxError(`${where}: the window (span ${span}) is larger than the input size ${size}`);
+  return Math.floor((size - span) / stride) + 1;
+}
+
+/**
+ * One step of the walk through an image operator: a Transpose into or out of NCHW order, or a Conv, pooling or
+ * BatchNormalization read as its `@neurite/layers-conv` layer. `shape` is always Neurite's [height, width,
+ * channels] (or [features]); `layout` says which order the graph's value has.
+ */
+function imageStep(
+  reader: GraphReader, node: NodeProto, where: string, attrs: Attributes, shape: readonly number[], layout: WalkLayout, record: ExportedLayerRecord | undefined,
+): { layer?: PendingLayer; shape: number[]; layout: WalkLayout } {
+  const op = node.op_type ?? "";
+  if (op === "Transpose") {
+    attrs.expectOnly(["perm"]);
+    const perm = attrs.ints("perm", []).join(",");
+    if (perm === "0,3,1,2" && layout === "channelsLast" && shape.length === 3) return { shape: [...shape], layout: "channelsFirst" };
+    if (perm === "0,2,3,1" && layout === "channelsFirst") return { shape: [...shape], layout: "channelsLast" };
+    // [batch, channels, 1, 1] and [batch, 1, 1, channels] flatten alike
+    if (perm === "0,2,3,1" && layout === "pooled") return { shape: [...shape], layout: "pooled" };
+    throw new OnnxError(`${where}: Transpose with perm [${perm}] on a ${layout === "channelsLast" ? `channels-last value of shape [batch, ${shape.join(", ")}]` : "NCHW value"}; only NHWC ↔ NCHW around a conv block ([0, 3, 1, 2] in, [0, 2, 3, 1] out) is imported`);
+  }
+  if (op === "BatchNormalization" && layout === "channelsLast" && shape.length === 1) {
+    // over [batch, features], channels are axis 1 in both orders
+  } else if (layout !== "channelsFirst") {
+    if (layout === "channelsLast" && shape.length === 3) throw new OnnxError(`${where}: ${op} reads NCHW, and the value reaching it is the graph's input or channels-last; ${NCHW_INPUT_HELP}`);
+    throw new OnnxError(`${where}: ${op} needs NCHW images [batch, channels, height, width], but the value reaching it has shape [batch, ${shape.join(", ")}]`);
+  }
+  const [height, width, channels] = shape.length === 3 ? (shape as [number, number, number]) : [1, 1, shape[0]!];
+  if ((node.output ?? []).filter(Boolean).length > 1) {
+    for (const extra of node.output!.slice(1)) if (extra && reader.consumersOf(extra).length > 0) throw new OnnxError(`${where}: its extra output "${extra}" is used; only inference graphs are imported`);
+  }
+  switch (op) {
+    case "Conv": {
+      attrs.expectOnly(["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"]);
+      const w = reader.constant(node.input?.[1], where);
+      if (w.dims.length !== 4) throw new OnnxError(`${where}: a 2-D Conv's weight is [filters, channels / group, kH, kW], got dims [${w.dims.join(", ")}]`);
+      const [filters, groupChannels, kh, kw] = w.dims as [number, number, number, number];
+      const group = attrs.int("group", 1);
+      if (!Number.isSafeInteger(group) || group < 1 || groupChannels * group !== channels || filters % group !== 0) {
+        throw new OnnxError(`${where}: group ${group} with a weight of dims [${w.dims.join(", ")}] does not fit ${channels} input channels`);
+      }
+      const kernelShape = pairOf(attrs, "kernel_shape", [kh, kw], where);
+      if (kernelShape[0] !== kh || kernelShape[1] !== kw) throw new OnnxError(`${where}: kernel_shape [${kernelShape.join(", ")}] disagrees with the weight's [${kh}, ${kw}]`);
+      const strides = pairOf(attrs, "strides", [1, 1], where);
+      const dilation = pairOf(attrs, "dilations", [1, 1], where);
+      const padding = readPadding(attrs, where, [height, width], kernelShape, strides, dilation);
+      // ONNX's [F, C / group, kH, kW] as Neurite's [kH, kW, C / group, F]
+      const kernel = new Float32Array(w.values.length);
+      for (let o = 0; o < filters; o++) for (let c = 0; c < groupChannels; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+        kernel[((i * kw + j) * groupChannels + c) * filters + o] = Number(w.values[((o * groupChannels + c) * kh + i) * kw + j]);
+      }
+      const weights: Record<string, Float32Array> = { kernel };
+      const biasName = node.input?.[2];
+      if (biasName) {
+        const b = reader.constant(biasName, where);
+        if (b.values.length !== filters) throw new OnnxError(`${where}: its bias has ${b.values.length} values for ${filters} filters`);
+        weights.bias = Float32Array.from(b.values, Number);
+      }
+      return {
+        layer: {
+          spec: { type: "conv2d", filters, kernelSize: kernelShape, strides, padding, dilation, groups: group, useBias: biasName !== undefined && biasName !== "", kernelInitializer: "zeros" },
+          weights,
+        },
+        shape: [windowOut(where, height, kh, strides[0], dilation[0], padding), windowOut(where, width, kw, strides[1], dilation[1], padding), filters],
+        layout: "channelsFirst",
+      };
+    }
+    case "MaxPool":
+    case "AveragePool": {
+      attrs.expectOnly(["kernel_shape", "strides", "pads", "auto_pad", "ceil_mode", "dilations", "storage_order", "count_include_pad"]);
+      const poolSize = pairOf(attrs, "kernel_shape", [], where);
+      const strides = pairOf(attrs, "strides", [1, 1], where);
+      if (attrs.int("ceil_mode", 0) !== 0) throw new OnnxError(`${where}: ceil_mode = 1 has no Neurite form (output sizes round down); export with ceil_mode=False`);
+      if (attrs.ints("dilations", [1, 1]).some((d) => d !== 1)) throw new OnnxError(`${where}: dilated pooling has no Neurite form`);
+      if (attrs.int("storage_order", 0) !== 0) throw new OnnxError(`${where}: storage_order = 1 is not supported`);
+      const padding = readPadding(attrs, where, [height, width], poolSize, strides, [1, 1]);
+      if (op === "AveragePool" && padding === "same" && attrs.int("count_include_pad", 0) !== 0) {
+        throw new OnnxError(`${where}: count_include_pad = 1 counts the padding in the average; Neurite's avgPool2d does not (count_include_pad=False)`);
+      }
+      return {
+        layer: { spec: { type: op === "MaxPool" ? "maxPool2d" : "avgPool2d", poolSize, strides, padding }, weights: {} },
+        shape: [windowOut(where, height, poolSize[0], strides[0], 1, padding), windowOut(where, width, poolSize[1], strides[1], 1, padding), channels],
+        layout: "channelsFirst",
+      };
+    }
+    case "GlobalAveragePool":
+      attrs.expectOnly([]);
+      if (shape.length !== 3) throw new OnnxError(`${where}: GlobalAveragePool needs NCHW images`);
+      return { layer: { spec: { type: "globalAveragePooling2d" }, weights: {} }, shape: [channels], layout: "pooled" };
+    case "BatchNormalization": {
+      attrs.expectOnly(["epsilon", "momentum", "training_mode"]);
+      if (attrs.int("training_mode", 0) !== 0) throw new OnnxError(`${where}: training_mode = 1; only inference graphs are imported`);
+      const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((i) => {
+        const c = reader.constant(node.input?.[i], where);
+        if (c.values.length !== channels) throw new OnnxError(`${where}: input ${i} has ${c.values.length} values for ${channels} channels`);
+        return Float32Array.from(c.values, Number);
+      }) as [Float32Array, Float32Array, Float32Array, Float32Array];
+      const epsilon = attrs.float("epsilon", 1e-5);
+      const momentum = attrs.float("momentum", 0.9);
+      if (!(epsilon > 0) || !(momentum >= 0 && momentum <= 1)) throw new OnnxError(`${where}: epsilon ${epsilon} must be positive and momentum ${momentum} in [0, 1]`);
+      // a file from exportOnnx records the exact values the float attributes round
+      const config = record?.type === "batchNormalization" ? record.config : undefined;
+      const exactEpsilon = typeof config?.epsilon === "number" && f32(config.epsilon) === f32(epsilon) ? config.epsilon : f32(epsilon);
+      const exactMomentum = typeof config?.momentum === "number" && f32(1 - config.momentum) === f32(momentum) ? config.momentum : 1 - f32(momentum);
+      return {
+        // ONNX's momentum weighs the running value (Keras's); Neurite's weighs the batch (PyTorch's)
+        layer: { spec: { type: "batchNormalization", epsilon: exactEpsilon, momentum: exactMomentum }, weights: { gamma, beta, movingMean: mean, movingVariance: variance } },
+        shape: [...shape],
+        layout,
+      };
+    }
+    default:
+      throw new OnnxError(`${where}: ${op} is not an image operator`);
+  }
 }
 
 /** Whether two semver versions differ at most in the patch (in 0.x) or minor and patch (from 1.0) component. */

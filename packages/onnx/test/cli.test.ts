@@ -51,6 +51,33 @@ describe("neurite-onnx", () => {
     model.dispose();
   });
 
+  it("import registers @neurite/layers-conv when installed, so an NHWC conv graph becomes a model directory", async () => {
+    const dims = (d: (number | string)[]) => ({ tensor_type: { elem_type: 1, shape: { dim: d.map((v) => (typeof v === "number" ? { dim_value: v } : { dim_param: v })) } } });
+    const perm = (p: number[]) => [{ name: "perm", type: 7, ints: p }];
+    writeFileSync(join(work, "conv-nhwc.onnx"), encodeModel({
+      ir_version: 8, opset_import: [{ domain: "", version: 17 }],
+      graph: {
+        name: "nhwc",
+        node: [
+          { op_type: "Transpose", input: ["input"], output: ["t"], attribute: perm([0, 3, 1, 2]) },
+          { op_type: "Conv", input: ["t", "w", "b"], output: ["c"], attribute: [{ name: "kernel_shape", type: 7, ints: [1, 1] }] },
+          { op_type: "Transpose", input: ["c"], output: ["output"], attribute: perm([0, 2, 3, 1]) },
+        ],
+        initializer: [{ name: "w", data_type: 1, dims: [1, 1, 1, 1], float_data: [2] }, { name: "b", data_type: 1, dims: [1], float_data: [0.5] }],
+        input: [{ name: "input", type: dims(["N", 3, 3, 1]) }],
+        output: [{ name: "output", type: dims(["N", 3, 3, 1]) }],
+      },
+    }));
+    const r = await cli("import", join(work, "conv-nhwc.onnx"), join(work, "from-conv"));
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const model = loadModelFromDir(join(work, "from-conv"));
+    const x = seededInputs(9, 4).map((v) => (Number.isFinite(v) ? v : 0));
+    const want = Array.from(x, (v) => Math.fround(2 * v) + 0.5);
+    expect(mismatches(predictValues(model, x, [1, 3, 3, 1]), want)).toEqual([]);
+    model.dispose();
+  });
+
   it("check lists the operators, says they are supported and how the file imports", async () => {
     const r = await cli("check", fixture("torch-flatten-layernorm-opset17.onnx"));
     expect(r.code).toBe(0);
@@ -63,15 +90,15 @@ describe("neurite-onnx", () => {
     const bytes = encodeModel({
       ir_version: 8, opset_import: [{ domain: "", version: 17 }],
       graph: {
-        name: "conv", node: [{ op_type: "Conv", name: "conv1", input: ["input", "w"], output: ["output"] }],
+        name: "deconv", node: [{ op_type: "ConvTranspose", name: "deconv1", input: ["input", "w"], output: ["output"] }],
         initializer: [{ name: "w", data_type: 1, dims: [1, 1, 1, 1], float_data: [1] }],
         input: [{ name: "input", type: dims([1, 1, 4, 4]) }], output: [{ name: "output", type: dims([1, 1, 4, 4]) }],
       },
     });
-    writeFileSync(join(work, "conv.onnx"), bytes);
-    const r = await cli("check", join(work, "conv.onnx"));
-    expect(r.out).toMatch(/Conv\s+×1\s+NOT supported \(node 0 \(Conv "conv1"\)\)/);
-    expect(r.err).toMatch(/operators importOnnx does not support: node 0 \(Conv "conv1"\)/);
+    writeFileSync(join(work, "deconv.onnx"), bytes);
+    const r = await cli("check", join(work, "deconv.onnx"));
+    expect(r.out).toMatch(/ConvTranspose\s+×1\s+NOT supported \(node 0 \(ConvTranspose "deconv1"\)\)/);
+    expect(r.err).toMatch(/operators importOnnx does not support: node 0 \(ConvTranspose "deconv1"\)/);
     expect(r.code).toBe(1);
   });
 

@@ -115,7 +115,7 @@ describe("importOnnx on untrusted files", () => {
       [gemmModel((m) => { m.graph!.initializer![0]!.external_data = [{ key: "location", value: "weights.bin" }]; m.graph!.initializer![0]!.data_location = 1; }), /external file/],
       [gemmModel((m) => { m.graph!.initializer![0]!.dims = [-2, 3]; }), /dimension -2 is not a size/],
       [gemmModel((m) => { m.opset_import = [{ domain: "", version: 9 }]; }), /opset 9 of the default domain; importOnnx reads opsets 13 to 21/],
-      [gemmModel((m) => { m.graph!.node![0]!.op_type = "Conv"; }), /does not support: node 0 \(Conv "fc"\)/],
+      [gemmModel((m) => { m.graph!.node![0]!.op_type = "ConvTranspose"; }), /does not support: node 0 \(ConvTranspose "fc"\)/],
       [gemmModel((m) => { m.graph!.input![0]!.type = dims(["N", "F"]); }), /needs a fixed size on every axis but the batch axis; axis 1 is F/],
       [gemmModel((m) => { m.graph!.initializer![0]!.dims = [2, 4]; m.graph!.initializer![0]!.float_data = [1, 2, 3, 4, 5, 6, 7, 8]; }), /its weight has 4 input features, the value reaching it has 3/],
     ];
