@@ -8,5 +8,5 @@ export default defineConfig({
   clean: true,
   target: "node20",
   // libraries are loaded from node_modules at run time, never bundled: each child loads only its own
-  external: [/^@tensorflow\//, /^@neurite\//],
+  external: [/^@tensorflow\//, /^@neurite\//, "vite", "playwright-core"],
 });

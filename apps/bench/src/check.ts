@@ -4,6 +4,7 @@
  */
 import { MATMUL_CASES } from "./config.js";
 import type { Suite } from "./protocol.js";
+import { convCheckKeys } from "./conv-suite.js";
 
 export interface Tolerance {
   readonly rtol: number;
@@ -51,6 +52,7 @@ export function compare(actual: Float32Array, expected: Float32Array, tol: Toler
 /** The tolerance of each check key. */
 export function toleranceFor(key: string): Tolerance {
   if (key.startsWith("matmul:")) return { rtol: 1e-4, atol: 1e-4 }; // sums of 70 products: absolute error near zero results
+  if (key.startsWith("conv:")) return key === "conv:train-weights" ? { rtol: 1e-4, atol: 1e-5, allowFraction: 1e-3 } : { rtol: 1e-4, atol: 1e-4 }; // sums of up to 144 products
   if (key === "train:weights") return { rtol: 1e-4, atol: 1e-5, allowFraction: 1e-3 };
   return { rtol: 1e-4, atol: 1e-6 };
 }
@@ -69,6 +71,8 @@ export function checkKeys(suite: Suite, caseName: string): string[] {
       return caseName.startsWith("mlp") ? ["train:loss", "train:weights"] : [];
     case "predict":
       return ["predict"];
+    case "conv":
+      return convCheckKeys(caseName);
     default:
       return [];
   }

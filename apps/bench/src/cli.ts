@@ -8,6 +8,7 @@ import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { JOBS, MODES } from "./config.js";
 import { type BackendStatus, type Job, type Report, type ResultRow, SUITES, type Suite, type WorkerReply, type WorkerRequest } from "./protocol.js";
+import { BROWSER_SUITES } from "./browser-suites.js";
 import { activationSummary, applyChecks, markdownTable, mergeRounds, notes, runChecks, writeJson } from "./report.js";
 
 const USAGE = `usage: pnpm bench [--quick] [--json FILE] [--only SUITES] [--backends JOBS] [--wasm-threads N] [--rounds N]
@@ -16,7 +17,10 @@ const USAGE = `usage: pnpm bench [--quick] [--json FILE] [--only SUITES] [--back
   --only SUITES    comma-separated suites: ${SUITES.join(", ")}
   --backends JOBS  comma-separated: cpu, wasm, neurite, tfjs, or library-backend (${JOBS.map((j) => `${j.library}-${j.backend}`).join(", ")})
   --wasm-threads N threads asked of the WASM backends (default 1; TF.js's has one thread in Node whatever is asked)
-  --rounds N       run every job N times, in alternating order, and report each row's median round (default 1)`;
+  --rounds N       run every job N times, in alternating order, and report each row's median round (default 1)
+  --browser        run in Debian's Chromium instead (playwright-core, a cross-origin isolated page): Neurite wasm
+                   vs TF.js wasm (threaded SIMD binary) on 1 and 2 threads, or the --wasm-threads given; suites
+                   ${BROWSER_SUITES.join(", ")}; --backends picks neurite or tfjs`;
 
 export interface CliOptions {
   readonly quick: boolean;
@@ -25,6 +29,9 @@ export interface CliOptions {
   readonly jobs: readonly Job[];
   readonly wasmThreads: number;
   readonly rounds: number;
+  readonly browser: boolean;
+  /** Whether --wasm-threads was given (the browser bench runs 1 and 2 threads otherwise). */
+  readonly wasmThreadsGiven: boolean;
 }
 
 class UsageError extends Error {}
@@ -40,6 +47,7 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
       backends: { type: "string" },
       "wasm-threads": { type: "string" },
       rounds: { type: "string" },
+      browser: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -64,7 +72,16 @@ export function parseCli(argv: readonly string[]): CliOptions | "help" {
   if (!Number.isInteger(wasmThreads) || wasmThreads < 1) throw new UsageError(`--wasm-threads must be a positive integer, got ${values["wasm-threads"]}`);
   const rounds = Number(values.rounds ?? 1);
   if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a positive integer, got ${values.rounds}`);
-  return { quick: values.quick, json: values.json, suites: only ? (only as Suite[]) : [...SUITES], jobs, wasmThreads, rounds };
+  if (values.browser) {
+    for (const s of only ?? []) {
+      if (!BROWSER_SUITES.includes(s as Suite)) throw new UsageError(`--only: suite "${s}" does not run in --browser; use any of ${BROWSER_SUITES.join(", ")}`);
+    }
+    if (wanted?.some((w) => w === "cpu" || w.endsWith("-cpu"))) {
+      throw new UsageError(`--backends: --browser runs the wasm backends only; use neurite, tfjs, neurite-wasm or tfjs-wasm`);
+    }
+  }
+  const suites = only ? (only as Suite[]) : values.browser ? [...BROWSER_SUITES] : [...SUITES];
+  return { quick: values.quick, json: values.json, suites, jobs, wasmThreads, rounds, browser: values.browser, wasmThreadsGiven: values["wasm-threads"] !== undefined };
 }
 
 /** Runs one job in a child process and resolves with its reply (a failure reply if it crashes or times out). */
@@ -104,6 +121,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const mode = MODES[options.quick ? "quick" : "full"];
+  if (options.browser) return browserMain(options, mode.workerTimeoutMs);
   const t0 = performance.now();
   const rounds: ResultRow[][] = [];
   const statuses = new Map<string, BackendStatus>();
@@ -165,6 +183,25 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`wrote ${options.json}\n`);
   }
   return statusList.some((s) => s.status === "failed") ? 1 : 0;
+}
+
+/** `--browser`: the page-based bench of browser.ts, loaded only here (it needs Vite and playwright-core). */
+async function browserMain(options: CliOptions, timeoutMs: number): Promise<number> {
+  const { browserJobsFailed, runBrowserBench } = await import("./browser.js");
+  const libraries = [...new Set(options.jobs.filter((j) => j.backend === "wasm").map((j) => j.library))];
+  const report = await runBrowserBench({
+    quick: options.quick, suites: options.suites, libraries, threads: options.wasmThreadsGiven ? [options.wasmThreads] : [1, 2], rounds: options.rounds,
+    timeoutMs, log: (m) => void process.stderr.write(`${m}\n`),
+  });
+  const { meta } = report;
+  const head = `Neurite vs TensorFlow.js in ${meta.browser} (${meta.mode}) — ${meta.date.slice(0, 10)}, ${meta.cpu}, ${meta.cores} cores, ${meta.seconds} s, load average ${meta.loadavg.map((l) => l.toFixed(1)).join(" ")}`;
+  const sections = Object.entries(report.tables).map(([t, table]) => `### ${t} thread${t === "1" ? "" : "s"}\n\n${table}`);
+  process.stdout.write(`${[head, "", "Throughput, higher is better. N/T = Neurite / TF.js. check = same values as Neurite wasm on the same thread count.", "", sections.join("\n\n")].join("\n")}\n`);
+  if (options.json) {
+    writeJson(options.json, { meta, results: report.results });
+    process.stderr.write(`wrote ${options.json}\n`);
+  }
+  return browserJobsFailed(report) ? 1 : 0;
 }
 
 // run only as the entry point (the tests import parseCli)

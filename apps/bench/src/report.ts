@@ -2,6 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { type Comparison, checkKeys, compare, toleranceFor } from "./check.js";
 import type { BackendStatus, Job, Report, ResultRow, Suite } from "./protocol.js";
+import { UNSUPPORTED } from "./conv-suite.js";
 
 /** `value` with three significant digits and an SI suffix: 1234567 → "1.23 M". */
 export function formatSi(value: number): string {
@@ -21,6 +22,8 @@ export function sig3(value: number): string {
 
 /** How a row's value is written in the table. */
 export function formatValue(row: Pick<ResultRow, "throughput" | "unit" | "annotation">): string {
+  // a case the library cannot run (conv-suite.ts): the annotation says why
+  if (row.annotation?.startsWith("n/a (")) return row.annotation;
   let v: string;
   if (row.unit === "elem/s" || row.unit === "samples/s") v = formatSi(row.throughput);
   else if (row.unit === "MB") v = row.throughput.toFixed(1);
@@ -50,6 +53,8 @@ export function runChecks(checks: ReadonlyMap<string, Readonly<Record<string, Fl
     const m = new Map<string, Comparison>();
     for (const [key, expected] of Object.entries(ref)) {
       const actual = values[key];
+      // the job said it cannot compute this (an unsupported-case marker, see conv-suite.ts): nothing to compare
+      if (!actual && values[`${UNSUPPORTED}${key}`]) continue;
       m.set(key, actual ? compare(actual, expected, toleranceFor(key)) : { ok: false, mismatches: expected.length, maxAbs: Infinity, worst: Infinity, reason: "missing" });
     }
     out.set(job, m);
@@ -62,7 +67,7 @@ export function applyChecks(rows: ResultRow[], table: CheckTable, reference: str
   const verdict = (job: string, keys: readonly string[]): boolean | undefined => {
     if (job === reference) return table.size > 0 ? keys.every((k) => [...table.values()].every((m) => !m.has(k) || m.get(k)!.ok)) : undefined;
     const m = table.get(job);
-    return m ? keys.every((k) => m.get(k)?.ok === true) : undefined;
+    return m ? keys.every((k) => m.get(k)?.ok === true) || (keys.every((k) => !m.has(k) || m.get(k)!.ok) ? undefined : false) : undefined;
   };
   for (const r of rows) {
     const keys = checkKeys(r.suite, r.case);

@@ -15,6 +15,7 @@ import {
 import { mlpWeights, syntheticDataset, uniformArray } from "./data.js";
 import { collectGarbage, matmulGflops, measure, measureAsync, median, perSecond } from "./harness.js";
 import { measureJsCopy, measureWasmCopy } from "./limits.js";
+import { convSuite } from "./conv-suite.js";
 import type { ResultRow, Suite } from "./protocol.js";
 import type { ActivationMode, Runner } from "./runners/types.js";
 
@@ -144,6 +145,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
   }
 
   if (suites.has("train") || suites.has("predict")) await trainSuites(r, suites, mode, row, checks, log);
+  if (suites.has("conv")) await convSuite(r, mode, row, checks, log);
   return { rows, checks };
 }
 
@@ -159,6 +161,11 @@ function concat(parts: readonly Float32Array[]): Float32Array {
 
 /** Process memory in MB: resident set, JS heap, and ArrayBuffers (typed arrays, wasm memories). */
 function processMemory(): { rss: number; heap: number; arrayBuffers: number } {
+  // in a browser page (src/browser/page.ts) only Chromium's JS heap size is known
+  if (typeof process === "undefined") {
+    const heap = (performance as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
+    return { rss: 0, heap: heap / 2 ** 20, arrayBuffers: 0 };
+  }
   const m = process.memoryUsage();
   return { rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20, arrayBuffers: m.arrayBuffers / 2 ** 20 };
 }
@@ -280,6 +287,20 @@ async function trainSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mode: Mo
     const xs = r.slice(x, 0, TRAIN.predictBatch);
     const t = measure(() => void model.predict(xs), mode.policy);
     row("predict", "mlp 784-256-128-10", `b${TRAIN.predictBatch}`, t.medianMs, perSecond(TRAIN.predictBatch, t.medianMs), "samples/s", `${t.reps} reps`);
+    // the scale-out path: the same model exported to ONNX, run by ONNX Runtime (CPU) on 1 and 2 intra-op threads
+    const onnx = r.onnxRuntime ? model.onnx?.() : undefined;
+    if (onnx && r.onnxRuntime) {
+      const want = model.predict(xs);
+      for (const threads of [1, 2]) {
+        const session = await r.onnxRuntime(onnx, xs, threads);
+        const got = await session.run();
+        const err = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i]!)), 0);
+        const ot = await measureAsync(async () => void (await session.run()), mode.policy);
+        row("predict", `mlp 784-256-128-10, exported → ONNX Runtime, ${threads} thread${threads === 1 ? "" : "s"}`, `b${TRAIN.predictBatch}`, ot.medianMs,
+          perSecond(TRAIN.predictBatch, ot.medianMs), "samples/s", `${ot.reps} reps; onnxruntime-node ${session.version} (CPU); max |ONNX Runtime − predict| ${err.toExponential(1)}`);
+        await session.close();
+      }
+    }
     r.free(xs);
     model.dispose();
   }

@@ -6,21 +6,21 @@
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { ACTIVATION_PARAMS, type ActivationName, TRAIN } from "../config.js";
-import type { ActivationMode, FitHooks, LibraryMemory, MlpModel, Op, Runner } from "./types.js";
+import type { ActivationMode, CnnModel, ConvOps, FitHooks, LibraryMemory, MlpModel, Op, Runner } from "./types.js";
 
 type Tf = typeof import("@tensorflow/tfjs-core");
 type TfLayers = typeof import("@tensorflow/tfjs-layers");
 type TfWasm = typeof import("@tensorflow/tfjs-backend-wasm");
 type Tensor = import("@tensorflow/tfjs-core").Tensor;
 
-const require = createRequire(import.meta.url);
-
 /** Loads TF.js on `backend` ("cpu" or "wasm", asking for `wasmThreads` threads) and returns its adapter. */
 export async function createTfjsRunner(backend: string, wasmThreads = 1): Promise<Runner<Tensor>> {
+  // created here, not at the top: the browser bench (src/browser/) bundles this module for a page
+  const require = createRequire(import.meta.url);
   const tf = require("@tensorflow/tfjs-core") as Tf;
   // tfjs-core's Node build registers no gradients; tfjs-layers' build registers them all (as the tfjs
   // union package does), so it is loaded first even for the op suites
-  require("@tensorflow/tfjs-layers");
+  const tfl = require("@tensorflow/tfjs-layers") as TfLayers;
   const notes: string[] = [];
   const info: Record<string, string | number | boolean> = { version: tf.version_core };
   let threads = 1;
@@ -48,7 +48,14 @@ export async function createTfjsRunner(backend: string, wasmThreads = 1): Promis
     info.multithread = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
   }
   info.threads = threads;
+  return tfjsAdapter(tf, tfl, backend, threads, info, notes);
+}
 
+/**
+ * The adapter over a TF.js that is loaded and on `backend` (in Node by {@link createTfjsRunner}, in a page
+ * by src/browser/page.ts): the same ops and model whichever way TF.js was loaded.
+ */
+export function tfjsAdapter(tf: Tf, tfl: TfLayers, backend: string, threads: number, info: Record<string, string | number | boolean>, notes: string[]): Runner<Tensor> {
   const erfRegistered = tf.getKernel("Erf", backend) !== undefined;
   notes.push(
     erfRegistered
@@ -106,7 +113,8 @@ export async function createTfjsRunner(backend: string, wasmThreads = 1): Promis
     activation: (name, x, mode, g) => elementwiseOp(fns[name], x, mode, g),
     softmax: (x, mode, g) => elementwiseOp((v) => tf.softmax(v), x, mode, g),
     matmul: (a, b, transposeA, transposeB) => op(() => tf.matMul(a, b, transposeA, transposeB)),
-    mlp: (weights) => tfjsMlp(tf, weights),
+    mlp: (weights) => tfjsMlp(tf, tfl, weights),
+    conv: tfjsConv(tf, tfl, op),
     memory: (): LibraryMemory => {
       const m = tf.memory();
       return { tensors: m.numTensors, bytes: m.numBytes };
@@ -114,8 +122,61 @@ export async function createTfjsRunner(backend: string, wasmThreads = 1): Promis
   };
 }
 
-function tfjsMlp(tf: Tf, initial: readonly Float32Array[]): MlpModel<Tensor> {
-  const tfl = require("@tensorflow/tfjs-layers") as TfLayers;
+/** The conv suite's ops: tf.conv2d (NHWC, kernels [kH, kW, C, F]) and a tfjs-layers CNN. */
+function tfjsConv(tf: Tf, tfl: TfLayers, op: (make: () => Tensor) => Op): ConvOps<Tensor> {
+  const conv = (x: Tensor, k: Tensor) => tf.conv2d(x as import("@tensorflow/tfjs-core").Tensor4D, k as import("@tensorflow/tfjs-core").Tensor4D, 1, "same");
+  return {
+    conv2d: (x, kernel, mode, g) => {
+      if (mode === "forward") return op(() => conv(x, kernel));
+      const both = tf.grads((a: Tensor, k: Tensor) => tf.sum(tf.mul(conv(a, k), g)));
+      return {
+        run: () => tf.dispose(tf.tidy(() => both([x, kernel]))),
+        read: () => {
+          const [dx, dk] = tf.tidy(() => both([x, kernel]));
+          const values = new Float32Array(dx!.size + dk!.size);
+          values.set(dx!.dataSync());
+          values.set(dk!.dataSync(), dx!.size);
+          tf.dispose([dx!, dk!]);
+          return values;
+        },
+      };
+    },
+    cnn: (weights) => tfjsCnn(tf, tfl, weights),
+  };
+}
+
+function tfjsCnn(tf: Tf, tfl: TfLayers, initial: readonly Float32Array[]): CnnModel<Tensor> {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: "same", activation: "relu", inputShape: [8, 8, 1] }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: "same", activation: "relu" }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 10, activation: "softmax" }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(TRAIN.lr, TRAIN.beta1, TRAIN.beta2, TRAIN.eps), loss: "categoricalCrossentropy" });
+  const shapes = model.getWeights().map((t) => t.shape);
+  const init = initial.map((v, i) => tf.tensor(v, shapes[i]));
+  model.setWeights(init);
+  for (const t of init) t.dispose();
+  return {
+    async trainOnBatch(x, y) {
+      const loss = await model.trainOnBatch(x, y);
+      return Array.isArray(loss) ? loss[0]! : loss;
+    },
+    predict(x) {
+      const y = model.predict(x, { batchSize: 256 }) as Tensor;
+      const values = y.dataSync() as Float32Array;
+      y.dispose();
+      return values;
+    },
+    weights: () => model.getWeights().map((t) => t.dataSync() as Float32Array),
+    dispose: () => model.dispose(),
+  };
+}
+
+function tfjsMlp(tf: Tf, tfl: TfLayers, initial: readonly Float32Array[]): MlpModel<Tensor> {
   const w = TRAIN.widths;
   const model = tfl.sequential({
     layers: [

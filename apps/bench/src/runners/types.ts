@@ -28,7 +28,17 @@ export interface MlpModel<T> {
   predict(x: T): Float32Array;
   /** Current weights [W1, b1, W2, b2, …], W of shape [in, out]. */
   weights(): Float32Array[];
+  /** The model as an ONNX file, where the library exports one (Neurite, through @neurite/onnx). */
+  onnx?(): Uint8Array;
   dispose(): void;
+}
+
+/** An ONNX Runtime session on an exported model, with its input bound: the scale-out path's speed. */
+export interface OnnxRuntimeSession {
+  /** One inference. */
+  run(): Promise<Float32Array>;
+  close(): Promise<void>;
+  readonly version: string;
 }
 
 export interface FitHooks {
@@ -67,6 +77,35 @@ export interface Runner<T> {
   /** The 784-256-128-10 MLP (relu, relu, softmax + cross-entropy, Adam) with these initial weights. */
   mlp(weights: readonly Float32Array[]): MlpModel<T>;
   memory(): LibraryMemory;
+  /** The conv suite's ops and the digits CNN (conv-suite.ts); absent where the adapter has none. */
+  conv?: ConvOps<T>;
+  /** Opens an exported model in ONNX Runtime (CPU, `threads` intra-op threads) on input `x`; undefined where not measured. */
+  onnxRuntime?(model: Uint8Array, x: T, threads: number): Promise<OnnxRuntimeSession>;
+}
+
+/** The digits CNN of the conv suite, in a library. */
+export interface CnnModel<T> {
+  /** One optimizer step on NHWC images and one-hot labels; resolves to the loss before the step. */
+  trainOnBatch(x: T, y: T): Promise<number>;
+  /** Inference (values read back). */
+  predict(x: T): Float32Array;
+  /** Current weights [conv1 kernel, conv1 bias, conv2 kernel, conv2 bias, dense kernel, dense bias]. */
+  weights(): Float32Array[];
+  dispose(): void;
+}
+
+/** The conv suite's computations (NHWC images, kernels [kH, kW, C, F] as in Keras). */
+export interface ConvOps<T> {
+  /**
+   * conv2d, stride 1, 'same' padding, no bias. "forward" gives the output; "backward" the gradients of
+   * sum(g ⊙ conv2d(x, kernel)) with respect to x and to the kernel, read back as one array [dx..., dKernel...].
+   */
+  conv2d(x: T, kernel: T, mode: ActivationMode, g: T): Op;
+  /**
+   * conv 3×3 ×16 (relu, same) → maxPool 2 → conv 3×3 ×32 (relu, same) → global average pooling → dense 10
+   * (softmax) on [n, 8, 8, 1], categorical cross-entropy and Adam (config's TRAIN settings), with these weights.
+   */
+  cnn(weights: readonly Float32Array[]): CnnModel<T>;
 }
 
 /** Thrown when a requested backend's package is not installed or not built: its rows say n/a. */
