@@ -3,11 +3,14 @@
  * Run `neurite-example --help` (or `pnpm example --help` in the repository).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { NeuriteError, activations, listBackends } from "@neurite/core";
+import { FormulaError, NeuriteError, activations, listBackends, parseFormula, use } from "@neurite/core";
+import { activationProblem, formulaActivation } from "./formula.js";
 import { quickFromEnv } from "./context.js";
 import { DATASET_NAMES, type DatasetName } from "./datasets/index.js";
 import { BACKENDS, type BackendName, CliError, registerPlugins } from "./setup.js";
-import { PARTS, type RunOptions, runTour, runTrain } from "./tour.js";
+import { PARTS, type RunOptions, runDigitsCommand, runTour, runTrain } from "./tour.js";
+import { runExport } from "./export-onnx.js";
+import { MAX_EXPORT_OPSET, MIN_EXPORT_OPSET } from "@neurite/onnx";
 
 /** Exit status for a mistake in the command line (as most Unix tools do). */
 const USAGE_EXIT = 2;
@@ -40,11 +43,31 @@ function layerSizes(value: string): number[] {
   return sizes.map(Number);
 }
 
-function activationName(value: string): string {
-  if (!activations.has(value)) {
-    throw new InvalidArgumentError(`Unknown activation "${value}". Registered activations: ${activations.names().join(", ")}.`);
+/** An ONNX opset @neurite/onnx writes, checked before any training. */
+function onnxOpset(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n < MIN_EXPORT_OPSET || n > MAX_EXPORT_OPSET) {
+    throw new InvalidArgumentError(`The opset must be an integer from ${MIN_EXPORT_OPSET} to ${MAX_EXPORT_OPSET} (default 17).`);
   }
+  return n;
+}
+
+/** A registered activation name, or a formula over x (see formula.ts); checked here so the error is a usage error. */
+function activationName(value: string): string {
+  const problem = activationProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
   return value;
+}
+
+/** Collects each `--formula`, checked to parse (the message points at the problem with a caret). */
+function collectFormula(value: string, previous: readonly string[]): string[] {
+  try {
+    parseFormula(value);
+  } catch (e) {
+    if (e instanceof FormulaError) throw new InvalidArgumentError(`Not a formula over x (e.g. "x*sigmoid(1.702*x)"):\n${e.message}`);
+    throw e;
+  }
+  return [...previous, value];
 }
 
 interface CommonFlags {
@@ -114,7 +137,10 @@ Examples:
   neurite-example                                 the whole tour (about a minute), report in out/report.html
   neurite-example gallery                         only the activation gallery
   neurite-example train --activation elu --dataset iris --epochs 60
-  neurite-example train --activation bentIdentity --lr 0.02 --out runs/bent`,
+  neurite-example train --activation bentIdentity --lr 0.02 --out runs/bent
+  neurite-example train --activation "x*sigmoid(1.702*x)"    a formula instead of a name
+  neurite-example gallery --formula "x*tanh(log1p(exp(x)))"   draw your own formula beside the plugins
+  neurite-example digits                          a small CNN on 8×8 handwritten digits: filters, confusion matrix`,
     );
 
   addCommon(
@@ -130,13 +156,20 @@ Examples:
   });
 
   for (const part of PARTS) {
-    addCommon(program.command(part.command).description(`${part.description}; alone`)).action((flags: CommonFlags) =>
-      runTour([part.command], runOptions(flags, part.command)),
-    );
+    const command = addCommon(program.command(part.command).description(`${part.description}; alone`));
+    if (part.command === "gallery") {
+      command.option("-f, --formula <text>", "also draw this formula over x, e.g. \"x*sigmoid(1.702*x)\" (repeatable)", collectFormula, []);
+    }
+    command.action((flags: CommonFlags & { formula?: string[] }) => {
+      // typed-in formulas join the registry for this run, so the gallery draws them like any plugin
+      const formulas = flags.formula ?? [];
+      if (formulas.length) use(...formulas.map((text, i) => formulaActivation(text, formulas.length === 1 ? "formula" : `formula${i + 1}`)));
+      return runTour([part.command], runOptions(flags, formulas.length ? `${part.command} ${formulas.map((f) => `--formula ${JSON.stringify(f)}`).join(" ")}` : part.command));
+    });
   }
 
   addCommon(program.command("train").description("train one configuration and write its loss curve (and decision boundary for 2-D data)"), false)
-    .option("-a, --activation <name>", "hidden-layer activation: any registered name (see the `activations` command)", activationName, "relu")
+    .option("-a, --activation <name>", "hidden-layer activation: any registered name (see the `activations` command), or a formula over x such as \"x*sigmoid(1.702*x)\"", activationName, "relu")
     .addOption(new Option("-d, --dataset <name>", "data set").choices(DATASET_NAMES).default("spirals"))
     .option("-e, --epochs <n>", "passes over the training data", positiveInt("The number of epochs"), 100)
     .option("-l, --lr <rate>", "Adam learning rate", learningRate, 0.01)
@@ -148,6 +181,18 @@ Examples:
         runOptions({ ...flags, quick: false }, `train --activation ${flags.activation} --dataset ${flags.dataset} --epochs ${flags.epochs} --lr ${flags.lr}`),
       ),
     );
+
+  addCommon(program.command("digits").description("train a small CNN (@neurite/layers-conv) on 8×8 handwritten digits: test accuracy, learned filters, confusion matrix"))
+    .action((flags: CommonFlags) => runDigitsCommand(runOptions(flags, "digits")));
+
+  program
+    .command("export")
+    .description("train the tour's Iris classifier and write it as an ONNX file (for ONNX Runtime)")
+    .option("--out <file>", "the ONNX file to write", "model.onnx")
+    .option("-s, --seed <n>", "seed for the data split and the initial weights", seed, 1)
+    .option("--opset <n>", `ONNX opset, ${MIN_EXPORT_OPSET} to ${MAX_EXPORT_OPSET}`, onnxOpset, 17)
+    .addOption(new Option("-b, --backend <name>", "compute backend").choices(BACKENDS).default("cpu"))
+    .action((flags: { out: string; seed: number; opset: number; backend: BackendName }) => runExport(flags));
 
   program
     .command("activations")

@@ -5,6 +5,7 @@ import { reluFamily } from "@neurite/activations-relu";
 import { sigmoidFamily } from "@neurite/activations-sigmoid";
 import { smoothFamily } from "@neurite/activations-smooth";
 import { softmaxFamily } from "@neurite/activations-softmax";
+import { convLayers } from "@neurite/layers-conv";
 import { bentIdentity } from "./plugin/bent-identity.js";
 
 /** The backends `--backend` accepts. */
@@ -23,11 +24,11 @@ let registered = false;
 
 /**
  * Registers everything the app uses, explicitly (nothing registers itself on import): both backends, the
- * four activation families and the app's own activation.
+ * four activation families, the app's own activation and the convolution layers (for `digits`).
  */
 export function registerPlugins(): void {
   if (registered) return;
-  use(cpuBackend, wasmBackend, sigmoidFamily, reluFamily, softmaxFamily, smoothFamily, bentIdentity);
+  use(cpuBackend, wasmBackend, sigmoidFamily, reluFamily, softmaxFamily, smoothFamily, bentIdentity, convLayers);
   registered = true;
 }
 

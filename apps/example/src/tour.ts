@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { activations } from "@neurite/core";
 import type { PartResult, TourContext } from "./context.js";
 import { runDeadRelus } from "./parts/dead-relus.js";
+import { runDigits } from "./parts/digits.js";
 import { runGallery } from "./parts/gallery.js";
 import { runNonlinearity } from "./parts/nonlinearity.js";
 import { runShootout } from "./parts/shootout.js";
@@ -66,6 +67,11 @@ export async function runTour(commands: readonly string[], o: RunOptions): Promi
     for (const p of PARTS.filter((e) => commands.includes(e.command))) results.push(await p.run(ctx));
     return results;
   });
+}
+
+/** Trains the digits CNN (`digits`) and writes its report: first-layer filters and the confusion matrix. */
+export async function runDigitsCommand(o: RunOptions): Promise<void> {
+  await runAndReport(o, async (ctx) => [await runDigits(ctx)]);
 }
 
 /** Trains one configuration and writes its report. */

@@ -1,4 +1,4 @@
-import { type Callback, type LayerSpec, type Sequential, type Tensor, resolveActivation, sequential, tensor } from "@neurite/core";
+import { type ActivationSpecLoose, type Callback, type LayerSpec, type Sequential, type Tensor, resolveActivation, sequential, tensor } from "@neurite/core";
 import type { TourContext } from "./context.js";
 import type { Dataset } from "./datasets/index.js";
 import { pct } from "./html.js";
@@ -14,7 +14,7 @@ export function toTensors(d: Dataset, targets: "binary" | "sparse"): [Tensor, Te
  * A multilayer perceptron: hidden dense layers with one activation, then an output layer
  * (one sigmoid unit for two classes, a softmax over the classes otherwise).
  */
-export function mlp(inputs: number, hidden: readonly number[], activation: string, classes: number, seed: number): Sequential {
+export function mlp(inputs: number, hidden: readonly number[], activation: ActivationSpecLoose, classes: number, seed: number): Sequential {
   // a name chosen at run time: resolve it (unknown names fail here, listing the registered ones)
   const act = resolveActivation(activation);
   const layers: LayerSpec[] = hidden.map((units, i) =>

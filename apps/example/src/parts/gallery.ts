@@ -83,8 +83,9 @@ const FAMILY_TITLES: Record<string, string> = {
   smooth: "Smooth activations (@neurite/activations-smooth)",
   softmax: "Softmax (@neurite/activations-softmax)",
   example: "This app's own plugin",
+  formula: "Your formulas (--formula)",
 };
-const FAMILY_ORDER = ["core", "sigmoid", "relu", "smooth", "softmax", "example"];
+const FAMILY_ORDER = ["core", "sigmoid", "relu", "smooth", "softmax", "example", "formula"];
 
 /** Part 2: every registered activation and its derivative, drawn from the plugins' declarations. */
 export function runGallery(ctx: TourContext): PartResult {

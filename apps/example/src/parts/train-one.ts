@@ -5,6 +5,7 @@ import { type DatasetName, irisSplit, loadDataset } from "../datasets/index.js";
 import { esc, num, pct } from "../html.js";
 import { mlp, toTensors, trainRun } from "../train.js";
 import { boundaryData } from "./nonlinearity.js";
+import { activationFromArgument } from "../formula.js";
 
 export interface TrainOptions {
   readonly activation: string;
@@ -17,7 +18,8 @@ export interface TrainOptions {
 
 /** `train`: one configuration, with its loss curve and (for 2-D data) its decision boundary. */
 export async function runTrainOne(ctx: TourContext, o: TrainOptions): Promise<PartResult> {
-  const act = resolveActivation(o.activation);
+  // a registered name, or a formula typed on the command line (checked when the option was parsed)
+  const act = resolveActivation(activationFromArgument(o.activation));
   const title = `Training ${o.activation} on ${o.dataset}`;
   ctx.progress.line(`\n${title}`);
   const iris = o.dataset === "iris" ? irisSplit(ctx.seed, 10) : undefined;
@@ -26,7 +28,7 @@ export async function runTrainOne(ctx: TourContext, o: TrainOptions): Promise<Pa
   const targets = classes === 2 ? "binary" : "sparse";
   const train = toTensors(data, targets);
   const test = iris ? toTensors(iris.test, targets) : undefined;
-  const model = mlp(data.x[0]!.length, o.hidden, o.activation, classes, ctx.seed);
+  const model = mlp(data.x[0]!.length, o.hidden, act, classes, ctx.seed);
   model.compile({
     optimizer: adam({ lr: o.lr }),
     loss: classes === 2 ? "binaryCrossEntropy" : "sparseCategoricalCrossEntropy",

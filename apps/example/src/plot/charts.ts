@@ -148,3 +148,61 @@ export function probabilityChart(data: readonly ProbabilityBar[], title: string,
     ],
   };
 }
+
+/** One cell of a small heat map: which panel, its row and column, and its value. */
+export interface HeatCell {
+  readonly panel: string;
+  readonly row: number;
+  readonly col: number;
+  readonly value: number;
+}
+
+/** Small heat maps side by side (a CNN's first-layer filters): one panel each, on one shared diverging scale. */
+export function filterChart(cells: readonly HeatCell[], title: string, panels: readonly string[], columns = 8): TopLevelSpec {
+  const extent = Math.max(1e-12, ...cells.map((c) => Math.abs(c.value)));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    data: { values: cells.map((c) => ({ ...c })) },
+    facet: { field: "panel", type: "nominal", title: null, sort: [...panels] },
+    columns,
+    spec: {
+      width: 54,
+      height: 54,
+      mark: { type: "rect" },
+      encoding: {
+        x: { field: "col", type: "ordinal", axis: null },
+        y: { field: "row", type: "ordinal", axis: null },
+        color: { field: "value", type: "quantitative", title: "weight", scale: { scheme: "redblue", domain: [-extent, extent], reverse: true } },
+      },
+    },
+  };
+}
+
+/** A confusion matrix: rows the true class, columns the predicted one, each cell's count written in it. */
+export function confusionChart(counts: readonly (readonly number[])[], classes: readonly string[], title: string): TopLevelSpec {
+  const values = counts.flatMap((row, t) => row.map((n, p) => ({ actual: classes[t]!, predicted: classes[p]!, n })));
+  const max = Math.max(1, ...values.map((v) => v.n));
+  const axis = { sort: [...classes] };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    width: 320,
+    height: 320,
+    data: { values },
+    encoding: {
+      x: { field: "predicted", type: "ordinal", title: "predicted", ...axis },
+      y: { field: "actual", type: "ordinal", title: "true class", ...axis },
+    },
+    layer: [
+      { mark: { type: "rect" }, encoding: { color: { field: "n", type: "quantitative", title: "images", scale: { scheme: "blues", domain: [0, max] } } } },
+      {
+        mark: { type: "text", fontSize: 11 },
+        encoding: {
+          text: { field: "n", type: "quantitative" },
+          color: { condition: { test: `datum.n > ${max / 2}`, value: "white" }, value: "black" },
+        },
+      },
+    ],
+  };
+}
