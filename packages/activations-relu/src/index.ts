@@ -9,23 +9,25 @@
  * ```
  * @packageDocumentation
  */
-import { type ActivationFamily, defineActivation, defineFamily } from "@neurite/core";
+import { type ActivationFamily, type Expr, defineActivation, defineFamily, type ParamsOf } from "@neurite/core";
+
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+import { name as PACKAGE, version as VERSION } from "../package.json";
 
 declare module "@neurite/core" {
   interface ActivationRegistry {
+    // spelled out: ParamsOf widens numbers, and gradAtZero takes only these three values
     relu: { gradAtZero: 0 | 0.5 | 1 };
-    relu6: Record<never, never>;
-    leakyRelu: { alpha: number };
-    prelu: { alpha: number };
-    elu: { alpha: number };
-    selu: Record<never, never>;
-    celu: { alpha: number };
-    hardSwish: Record<never, never>;
+    relu6: ParamsOf<typeof relu6>;
+    leakyRelu: ParamsOf<typeof leakyRelu>;
+    prelu: ParamsOf<typeof prelu>;
+    elu: ParamsOf<typeof elu>;
+    selu: ParamsOf<typeof selu>;
+    celu: ParamsOf<typeof celu>;
+    hardSwish: ParamsOf<typeof hardSwish>;
   }
 }
 
-const PACKAGE = "@neurite/activations-relu";
-const VERSION = "0.1.0";
 const FAMILY = "relu";
 
 /** SELU's scale: PyTorch's 1.0507009873554804934193349852946 as the nearest float64 (Klambauer et al. 2017). */
@@ -84,14 +86,21 @@ export const prelu = defineActivation<{ alpha: number }>({
   formula: (x, p) => x.gt(0).select(x, x.mul(p.alpha)),
 });
 
-/** x if x > 0, else alpha·(exp(x) − 1); elu'(0) = alpha, and the gradient at NaN is 1 (PyTorch's). */
+/**
+ * expm1(x) + 0: the same value, except that −0 becomes +0. PyTorch's ELU family computes (e^x − 1)·α, which
+ * is +0 at x = −0 (e^−0 − 1 = +0), while expm1(−0) is −0; adding +0 matches it on every backend and changes
+ * no other value.
+ */
+const expm1PlusZero = (x: Expr): Expr => x.expm1().add(0);
+
+/** x if x > 0, else alpha·(exp(x) − 1); elu(−0) = +0, elu'(0) = alpha, and the gradient at NaN is 1 (PyTorch's). */
 export const elu = defineActivation<{ alpha: number }>({
   name: "elu", family: FAMILY, package: PACKAGE, version: VERSION,
   description: "x if x > 0, else alpha·(exp(x) − 1)",
   params: { alpha: { default: 1, min: 0, description: "the value approached as x → −∞ is −alpha" } },
   meta: (p) => ({ range: [-p.alpha, Infinity], monotonic: true, smoothAtZero: p.alpha === 1 }),
   // the x ≤ 0 branch is the condition, so NaN takes the x branch: NaN out, derivative 1, like torch
-  formula: (x, p) => x.le(0).select(x.expm1().mul(p.alpha), x),
+  formula: (x, p) => x.le(0).select(expm1PlusZero(x).mul(p.alpha), x),
 });
 
 /** scale·(x if x > 0, else alpha·(exp(x) − 1)) with PyTorch's fixed scale and alpha. */
@@ -100,7 +109,7 @@ export const selu = defineActivation<Record<never, never>>({
   description: "scale·x if x > 0, else scale·alpha·(exp(x) − 1), scale ≈ 1.0507, alpha ≈ 1.6733",
   params: {},
   meta: { range: [-SELU_SCALE * SELU_ALPHA, Infinity], monotonic: true, smoothAtZero: false },
-  formula: (x) => x.le(0).select(x.expm1().mul(SELU_SCALE * SELU_ALPHA), x.mul(SELU_SCALE)),
+  formula: (x) => x.le(0).select(expm1PlusZero(x).mul(SELU_SCALE * SELU_ALPHA), x.mul(SELU_SCALE)),
 });
 
 /** max(0, x) + min(0, alpha·(exp(x/alpha) − 1)); continuously differentiable for every alpha > 0. */
@@ -109,7 +118,7 @@ export const celu = defineActivation<{ alpha: number }>({
   description: "max(0, x) + min(0, alpha·(exp(x/alpha) − 1))",
   params: { alpha: { default: 1, min: 0, exclusiveMin: true, description: "the value approached as x → −∞ is −alpha" } },
   meta: (p) => ({ range: [-p.alpha, Infinity], monotonic: true, smoothAtZero: true }),
-  formula: (x, p) => x.le(0).select(x.div(p.alpha).expm1().mul(p.alpha), x),
+  formula: (x, p) => x.le(0).select(expm1PlusZero(x.div(p.alpha)).mul(p.alpha), x),
 });
 
 /**

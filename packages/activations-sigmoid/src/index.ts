@@ -9,21 +9,22 @@
  * ```
  * @packageDocumentation
  */
-import { type ActivationFamily, ArgumentError, constant, defineActivation, defineFamily } from "@neurite/core";
+import { type ActivationFamily, ArgumentError, constant, defineActivation, defineFamily, type ParamsOf } from "@neurite/core";
+
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+import { name as PACKAGE, version as VERSION } from "../package.json";
 
 declare module "@neurite/core" {
   interface ActivationRegistry {
-    sigmoid: Record<never, never>;
-    tanh: Record<never, never>;
-    hardSigmoid: Record<never, never>;
-    hardTanh: { minVal: number; maxVal: number };
-    softsign: Record<never, never>;
-    logSigmoid: Record<never, never>;
+    sigmoid: ParamsOf<typeof sigmoid>;
+    tanh: ParamsOf<typeof tanh>;
+    hardSigmoid: ParamsOf<typeof hardSigmoid>;
+    hardTanh: ParamsOf<typeof hardTanh>;
+    softsign: ParamsOf<typeof softsign>;
+    logSigmoid: ParamsOf<typeof logSigmoid>;
   }
 }
 
-const PACKAGE = "@neurite/activations-sigmoid";
-const VERSION = "0.1.0";
 const FAMILY = "sigmoid";
 const ONE = constant(1);
 

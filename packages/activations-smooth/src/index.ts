@@ -9,20 +9,21 @@
  * ```
  * @packageDocumentation
  */
-import { type ActivationFamily, type Expr, defineActivation, defineFamily } from "@neurite/core";
+import { type ActivationFamily, type Expr, defineActivation, defineFamily, type ParamsOf } from "@neurite/core";
+
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+import { name as PACKAGE, version as VERSION } from "../package.json";
 
 declare module "@neurite/core" {
   interface ActivationRegistry {
-    gelu: { approximate: "none" | "tanh" };
-    silu: Record<never, never>;
-    swish: { beta: number };
-    mish: Record<never, never>;
-    softplus: { beta: number; threshold: number };
+    gelu: ParamsOf<typeof gelu>;
+    silu: ParamsOf<typeof silu>;
+    swish: ParamsOf<typeof swish>;
+    mish: ParamsOf<typeof mish>;
+    softplus: ParamsOf<typeof softplus>;
   }
 }
 
-const PACKAGE = "@neurite/activations-smooth";
-const VERSION = "0.1.0";
 const FAMILY = "smooth";
 
 // Minima over the reals (float64 golden-section search), the lower ends of the declared ranges.

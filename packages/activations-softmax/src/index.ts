@@ -11,18 +11,18 @@
  */
 import {
   type ActivationFamily, ArgumentError, type RowsArgs, type Tensor, defineActivation, defineFamily, fmtShape, fused,
-  getBackend, input, makeTensor, max, onActiveBackend, scalar, sum,
-} from "@neurite/core";
+  getBackend, input, makeTensor, max, onActiveBackend, scalar, sum, type ParamsOf } from "@neurite/core";
+
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+import { name as PACKAGE, version as VERSION } from "../package.json";
 
 declare module "@neurite/core" {
   interface ActivationRegistry {
-    softmax: { axis: number; temperature: number };
-    logSoftmax: { axis: number; temperature: number };
+    softmax: ParamsOf<typeof softmax>;
+    logSoftmax: ParamsOf<typeof logSoftmax>;
   }
 }
 
-const PACKAGE = "@neurite/activations-softmax";
-const VERSION = "0.1.0";
 const FAMILY = "softmax";
 
 /** The parameters of both activations. */
@@ -151,6 +151,8 @@ export const softmax = defineActivation<SoftmaxParams>({
     return dx;
   },
   reference: (slice, p) => softmaxSlice(slice, p.temperature, false),
+  // at T = 1 over the last axis this is the plain softmax: a probability loss may take the logits instead
+  crossEntropyFromLogits: (p, rank) => p.temperature === 1 && (p.axis === -1 || p.axis === rank - 1),
 });
 
 /**

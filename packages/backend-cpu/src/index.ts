@@ -11,6 +11,8 @@
  */
 import type { BackendPlugin } from "@neurite/core";
 import { CpuBackend } from "./backend.js";
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+import { name as PACKAGE, version as VERSION } from "../package.json";
 
 export { CpuBackend } from "./backend.js";
 export { CpuBuffer } from "./memory.js";
@@ -19,7 +21,7 @@ export { CpuBuffer } from "./memory.js";
 export const cpuBackend: BackendPlugin = {
   kind: "backend",
   name: "cpu",
-  package: "@neurite/backend-cpu",
-  version: "0.1.0",
+  package: PACKAGE,
+  version: VERSION,
   create: () => new CpuBackend(),
 };

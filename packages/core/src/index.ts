@@ -2,16 +2,12 @@
  * @neurite/core: tensors, autograd, the Backend / Activation / Layer plugin contracts and their registries,
  * models and training. It imports no backend and no activation family: register them with `use(...)`.
  */
-import { linear } from "./activation/linear.js";
-import { activations } from "./activation/registry.js";
-import { layers } from "./layer/registry.js";
-import { builtinLayers } from "./layers/index.js";
-
-// the core's own built-ins (the identity activation, the basic layers) are there from the start
-activations.register(linear);
-layers.register(builtinLayers.layers);
+// Importing the core registers nothing: the registries are created with the core's own built-ins (the
+// identity activation, the basic layers) as their documented default (see activation/registry.ts and
+// layer/registry.ts).
 
 export * from "./errors.js";
+export { CORE_VERSION, loadedCoreCopies, type CoreCopy } from "./shared.js";
 // expressions
 export * as expr from "./expr/expr.js";
 export {
@@ -19,6 +15,7 @@ export {
   constant, input, scalar, param, output, unary, binary, lift, topoOrder, children, mapExpr, exprArity,
 } from "./expr/expr.js";
 export { derive } from "./expr/derive.js";
+export { parseFormula, FormulaError, type ParseFormulaOptions } from "./expr/parse.js";
 export { compileScalar, exprToJs, UNARY_JS, BINARY_JS, PRIMITIVE_HELPERS, type ScalarFunction, type LeafSource } from "./expr/evaluate.js";
 export { erf as erf64, sigmoid as sigmoid64 } from "./expr/math.js";
 // backends
@@ -26,12 +23,14 @@ export * from "./backend/contract.js";
 export * from "./backend/registry.js";
 export * from "./backend/layout.js";
 // tensors
-export { Tensor, makeTensor, type NestedArray } from "./tensor/tensor.js";
+export { makeTensor, type NestedArray } from "./tensor/tensor.js";
+export { Tensor } from "./ops/methods.js";
 export { Variable } from "./tensor/variable.js";
-export { broadcastShapes, sizeOf, stridesOf } from "./tensor/shape.js";
+export { MAX_TENSOR_ELEMENTS, broadcastShapes, sizeOf, stridesOf } from "./tensor/shape.js";
 export * from "./ops/index.js";
 // autograd and memory
-export { valueAndGrad, grad, valueAndGradOf, customVjp, noGrad, type ValueAndGrads, type CustomVjp } from "./autograd/tape.js";
+export { valueAndGrad, grad, valueAndGradOf, customVjp, type ValueAndGrads, type CustomVjp } from "./autograd/tape.js";
+export { noGrad } from "./autograd/record.js";
 export { scope, scopeAsync, keep } from "./autograd/scope.js";
 // plugins
 export { Registry, type PluginIdentity, type RegisterOptions } from "./registry/registry.js";
@@ -44,11 +43,13 @@ export {
 export { applyActivation, activationProgram, scalarActivation, trainableParams, type ScalarActivation, type ActivationProgram } from "./activation/apply.js";
 export { linear } from "./activation/linear.js";
 export * from "./layer/contract.js";
+export * from "./layer/spec.js";
 export { layers, defineLayer, defineLayerFamily, ConfigReader } from "./layer/registry.js";
-export * from "./layers/index.js";
+export * from "./layer/builtin/index.js";
 // models and training
 export * from "./model/sequential.js";
-export * from "./training/initializers.js";
+export type { FitOptions, History } from "./model/fit.js";
+export * from "./layer/initializers.js";
 export * from "./training/losses.js";
 export * from "./training/optimizers.js";
 export * from "./training/metrics.js";

@@ -49,6 +49,20 @@ const UNARY_DOMAIN: Record<UnaryOp, fc.Arbitrary<number>> = {
   erf: real(-5, 5),
   floor: offInteger,
   isnan: real(-10, 10),
+  sin: real(-20, 20),
+  cos: real(-20, 20),
+  tan: real(-1.5, 1.5),
+  atan: real(-50, 50),
+  sinh: real(-20, 20),
+  cosh: real(-20, 20),
+  asinh: real(-50, 50),
+  atanh: real(-0.99, 0.99),
+  reciprocal: awayFrom(real(-10, 10), [0], 0.05),
+  rsqrt: real(0.01, 100),
+  exp2: real(-30, 30),
+  log2: real(1e-3, 1e3),
+  round: real(-5, 5).filter((v) => Math.abs(v - Math.round(v) - 0.5) > 1e-3 && Math.abs(v - Math.round(v) + 0.5) > 1e-3),
+  trunc: offInteger,
 };
 
 const BINARY_DOMAIN: Record<BinaryOp, fc.Arbitrary<[number, number]>> = {
@@ -65,6 +79,7 @@ const BINARY_DOMAIN: Record<BinaryOp, fc.Arbitrary<[number, number]>> = {
   ge: fc.tuple(real(-10, 10), real(-10, 10)).filter(([a, b]) => Math.abs(a - b) > 1e-3),
   eq: fc.tuple(real(-10, 10), real(-10, 10)).filter(([a, b]) => Math.abs(a - b) > 1e-3),
   ne: fc.tuple(real(-10, 10), real(-10, 10)).filter(([a, b]) => Math.abs(a - b) > 1e-3),
+  hypot: fc.tuple(real(-10, 10), real(-10, 10)).filter(([a, b]) => Math.hypot(a, b) > 1e-2),
 };
 
 describe("derive matches float64 finite differences", () => {
@@ -87,9 +102,9 @@ describe("derive matches float64 finite differences", () => {
   }
 
   test("the chain rule through an inner function, for every unary primitive", () => {
-    // op(u) with u = 0.3x + 0.5 ∈ (0.2, 0.8), inside every primitive's domain, so that da ≠ 1
+    // op(u) with u = 0.3x + 0.5 ∈ (0.2, 0.8), inside every primitive's domain, so that da ≠ 1 (round steps at 0.5)
     fc.assert(
-      fc.property(fc.constantFrom(...UNARY_OPS.filter((o) => o !== "floor")), real(-0.99, 0.99), (op, v) => {
+      fc.property(fc.constantFrom(...UNARY_OPS.filter((o) => o !== "floor" && o !== "round")), real(-0.99, 0.99), (op, v) => {
         const inner = x.mul(0.3).add(0.5);
         expectDerivative(unary(op, inner), 0, [v]);
       }),
@@ -174,6 +189,67 @@ describe("kink conventions", () => {
     expect(at(x.max(x), 1.5)).toBe(1);
     // relu written as max(x, 0) has derivative 1/2 at 0 (why activations write where(x > 0, x, 0))
     expect(at(x.max(0), 0)).toBe(0.5);
+  });
+
+  test("min/max with a NaN operand pass the whole gradient to both operands (torch.maximum/minimum's backward)", () => {
+    for (const op of ["min", "max"] as const) {
+      const e = binary(op, x, y);
+      expect(compileScalar(derive(e, 0))([NaN, 2]), `${op} d/da`).toBe(1);
+      expect(compileScalar(derive(e, 1))([NaN, 2]), `${op} d/db`).toBe(1);
+      expect(compileScalar(derive(e, 0))([2, NaN]), `${op} d/da`).toBe(1);
+    }
+  });
+
+  test("pow at its edges follows torch.pow's backward", () => {
+    const b = scalar(0);
+    const d = (e: Expr, i: number, point: number[], scalars: number[] = []) => compileScalar(derive(e, i))(point, scalars);
+    // a run-time exponent of 0: x⁰ = 1 everywhere, so 0 (the plain formula gives 0·0⁻¹ = NaN at x = 0)
+    expect(d(x.pow(b), 0, [0], [0])).toBe(0);
+    expect(d(x.pow(b), 0, [-3], [0])).toBe(0);
+    // x^y at x = 0, y ≥ 0: ∂/∂x = y·0^(y−1), ∂/∂y masked to 0 (log 0 = −∞)
+    expect(d(x.pow(y), 0, [0, 2])).toBe(0);
+    expect(d(x.pow(y), 1, [0, 2])).toBe(0);
+    expect(d(x.pow(y), 0, [0, 1])).toBe(1);
+    expect(d(x.pow(y), 1, [0, 0])).toBe(0);
+    // negative base, integer exponent: d/dx (x³) at −2 is 12; the exponent's derivative has no real value
+    expect(d(x.pow(y), 0, [-2, 3])).toBe(12);
+    expect(d(x.pow(y), 1, [-2, 3])).toBeNaN();
+    // 0^0.5: the derivative is +∞ (as torch), not NaN
+    expect(d(x.pow(0.5), 0, [0])).toBe(Infinity);
+  });
+
+  test("hypot: (a, b)/hypot, and 0 at (0, 0)", () => {
+    const e = x.hypot(y);
+    expect(compileScalar(derive(e, 0))([0, 0])).toBe(0);
+    expect(compileScalar(derive(e, 1))([0, 0])).toBe(0);
+    expect(compileScalar(derive(e, 0))([3, -4])).toBeCloseTo(0.6, 15);
+    expect(compileScalar(derive(e, 1))([3, -4])).toBeCloseTo(-0.8, 15);
+    // no overflow of the squares at the float32 extremes, nor underflow at tiny ones
+    expect(compileScalar(derive(e, 0))([3e38, 3e38])).toBeCloseTo(Math.SQRT1_2, 15);
+    expect(compileScalar(derive(e, 0))([1e-300, 1e-300])).toBeCloseTo(Math.SQRT1_2, 15);
+  });
+
+  test("clamp: min(max(x, lo), hi), half the gradient at a bound, 1 inside, 0 outside; bounds get the rest", () => {
+    const e = x.clamp(y, 1);
+    expect(compileScalar(derive(e, 0))([0.3, -1])).toBe(1);
+    expect(compileScalar(derive(e, 0))([-1, -1])).toBe(0.5);
+    expect(compileScalar(derive(e, 1))([-1, -1])).toBe(0.5);
+    expect(compileScalar(derive(e, 0))([1, -1])).toBe(0.5);
+    expect(compileScalar(derive(e, 0))([2, -1])).toBe(0);
+    expect(compileScalar(derive(e, 1))([-5, -1])).toBe(1);
+    expect(compileScalar(e)([NaN, -1])).toBeNaN();
+    // lo > hi: hi, as torch.clamp
+    expect(compileScalar(x.clamp(2, 1))([5])).toBe(1);
+    expect(compileScalar(x.clamp(2, 1))([-5])).toBe(1);
+  });
+
+  test("round and trunc have no gradient; asinh and atanh derivatives stay finite and accurate at the extremes", () => {
+    expect(at(x.round(), 2.5)).toBe(0);
+    expect(at(x.trunc(), -2.5)).toBe(0);
+    // asinh' = 1/√(x² + 1) ≈ 1/|x|, computed without overflow of x²
+    expect(at(x.asinh(), 3e38)).toBeCloseTo(1 / 3e38, 50);
+    expect(at(x.atanh(), 1 - 2 ** -24) / (1 / (2 ** -24 * (2 - 2 ** -24))) - 1).toBeCloseTo(0, 12);
+    expect(at(x.atanh(), 1)).toBe(Infinity);
   });
 
   test("abs and sign at 0, floor on its steps", () => {

@@ -1,7 +1,7 @@
 /** erf64 and sigmoid64, the float64 scalar math shared by the reference evaluator and the CPU kernels. */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { erf64, sigmoid64 } from "../src/index.js";
+import { PRIMITIVE_HELPERS, erf64, sigmoid64 } from "../src/index.js";
 
 /** An independent float64 erf: Maclaurin series below 2.5, Laplace's continued fraction for erfc above. */
 function erfSeries(x: number): number {
@@ -101,5 +101,30 @@ describe("sigmoid64", () => {
 
   test("keeps relative precision far in the negative tail (e^x there, not 1 − something)", () => {
     for (const x of [-50, -200, -700]) expect(Math.abs(sigmoid64(x) / Math.exp(x) - 1)).toBeLessThan(1e-14);
+  });
+});
+
+describe("round (PRIMITIVE_HELPERS.roundHalfEven): ties to even, as torch.round", () => {
+  const round = PRIMITIVE_HELPERS.roundHalfEven;
+
+  test("ties go to the even neighbour; the sign of zero is kept", () => {
+    expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, 2 ** 52 + 1, 0.49999999999999994].map(round)).toEqual([0, 2, 2, 4, -0, -2, -2, 2 ** 52 + 1, 0]);
+    expect(Object.is(round(-0.5), -0)).toBe(true);
+    expect(Object.is(round(-0.2), -0)).toBe(true);
+    expect([Infinity, -Infinity].map(round)).toEqual([Infinity, -Infinity]);
+    expect(round(NaN)).toBeNaN();
+  });
+
+  test("agrees with an independent definition: the nearer of floor and ceil, the even one at a tie", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -1000, max: 1000 }), (v, k) => {
+        for (const x of [v, k + 0.5]) {
+          const [lo, hi] = [Math.floor(x), Math.ceil(x)];
+          const want = x - lo < hi - x ? lo : hi - x < x - lo ? hi : lo % 2 === 0 ? lo : hi;
+          expect(round(x)).toBe(want === 0 && x < 0 ? -0 : want);
+        }
+      }),
+      { numRuns: 2000, seed: 11 },
+    );
   });
 });

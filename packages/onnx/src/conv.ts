@@ -1,6 +1,6 @@
 import type { BoundActivation, ModelLayer } from "@neurite/core";
 import { OnnxError } from "./errors.js";
-import type { LayerExporter } from "./export.js";
+import type { LayerExporter } from "./layer-exporter.js";
 import { orderFree } from "./layout.js";
 
 /** The package whose layers this table writes. */

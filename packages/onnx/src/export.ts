@@ -1,7 +1,10 @@
 import {
-  type ActivationParams, type BoundActivation, type ModelLayer, type Sequential, type Expr, activationProgram, dense, serializeActivation, topoOrder, trainableParams,
+  type BoundActivation, type ModelLayer, type Sequential, type Expr, activationProgram, dense, serializeActivation, topoOrder, trainableParams,
 } from "@neurite/core";
 import { OnnxError } from "./errors.js";
+import type { ChannelLayout, ExportedActivationRecord, LayerExporter, LayerExportContext } from "./layer-exporter.js";
+
+export type { ChannelLayout, ExportedActivationRecord, LayerExporter, LayerExportContext, LayerExportResult, LayerLayout } from "./layer-exporter.js";
 import { exactOperator } from "./exact.js";
 import { GraphBuilder } from "./graph.js";
 import { CONV_LAYER_EXPORTS, CONV_PACKAGE } from "./conv.js";
@@ -35,16 +38,6 @@ export const METADATA_KEYS = {
   /** JSON: one entry per layer, `{ name, type, package, version, activation? }`, activation as saved models record it. */
   layers: "neurite.layers",
 } as const;
-
-/** How an activation is written: its identity and parameters, and the operator used or "formula". */
-export interface ExportedActivationRecord {
-  readonly package: string;
-  readonly name: string;
-  readonly version: string;
-  readonly params: ActivationParams;
-  /** The exact ONNX operator written, or "formula" when lowered from the formula. */
-  readonly onnx: string;
-}
 
 export interface ExportedLayerRecord {
   readonly name: string;
@@ -115,41 +108,6 @@ function emitActivation(ctx: Context, layer: ModelLayer, x: string, act: BoundAc
 
 function dependsOnInput(expr: Expr): boolean {
   return topoOrder(expr).some((n) => n.node.kind === "input" && n.node.index === 0);
-}
-
-/** Where a value's channels are: Neurite's channels-last order, or ONNX's NCHW (between a conv block's Transposes). */
-export type ChannelLayout = "channelsLast" | "channelsFirst";
-
-/** What a {@link LayerExporter} is given: the graph, the target opset, and the shared helpers of the exporter. */
-export interface LayerExportContext {
-  readonly g: GraphBuilder;
-  readonly opset: number;
-  /** A weight of the layer by its local name (`kernel`, `bias`, …), with its values and Neurite shape. */
-  weight(layer: ModelLayer, local: string): { values: Float32Array; shape: readonly number[] };
-  /** Writes an activation over `x` (channels last); `weightPrefix` is where its trainable parameters are among the layer's weights. */
-  activation(layer: ModelLayer, x: string, act: BoundActivation, weightPrefix: string): { out: string; record: ExportedActivationRecord };
-}
-
-/** What a {@link LayerExporter} wrote: its output value, the order it is in when that changes, and what the metadata records. */
-export interface LayerExportResult {
-  readonly out: string;
-  /** The channel order of `out`, when the layer changes it. */
-  readonly layout?: ChannelLayout;
-  readonly activation?: ExportedActivationRecord;
-  readonly config?: Readonly<Record<string, number>>;
-}
-
-/** The channel order a layer reads. */
-export type LayerLayout = ChannelLayout | "any";
-
-/**
- * How one layer type is written to ONNX. `layout` is the channel order the layer reads: "channelsFirst" for the
- * image layers written as ONNX's NCHW operators, "channelsLast" for every layer that follows Neurite's order, and
- * "any" for layers indifferent to it (elementwise ones); the exporter inserts the Transposes between them.
- */
-export interface LayerExporter {
-  readonly layout: LayerLayout | ((layer: ModelLayer, rank: number) => LayerLayout);
-  emit(ctx: LayerExportContext, layer: ModelLayer, x: string, rank: number): LayerExportResult;
 }
 
 const CORE_LAYER_EXPORTS: Readonly<Record<string, LayerExporter>> = {

@@ -1,7 +1,7 @@
 import { type ActivationFamily, type Expr, defineActivation, defineFamily, parseFormula } from "@neurite/core";
 
-const PACKAGE = "@neurite/onnx";
-const VERSION = "0.1.0";
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+import { name as PACKAGE, version as VERSION } from "../package.json";
 
 /**
  * The activation an imported ONNX file's elementwise subgraph becomes when no registered activation matches it:

@@ -1,48 +1,17 @@
-import { noGrad, record } from "../autograd/tape.js";
-import { type Expr, input, mapExpr, output, scalar } from "../expr/expr.js";
+import { noGrad, record } from "../autograd/record.js";
+import { input, mapExpr } from "../expr/expr.js";
 import { type ScalarFunction, compileScalar } from "../expr/evaluate.js";
 import { derive } from "../expr/derive.js";
 import { ArgumentError } from "../errors.js";
-import { fused, onActiveBackend } from "../ops/fused.js";
-import { Storage, engine } from "../tensor/engine.js";
+import { fused } from "../ops/fused.js";
+import { onActiveBackend, produce } from "../ops/kernel.js";
+import { engine } from "../tensor/engine.js";
 import { Tensor } from "../tensor/tensor.js";
-import type { ActivationParams, BoundActivation, ElementwiseActivation, ParamExprs, ParamSpec } from "./contract.js";
+import type { BoundActivation, ElementwiseActivation } from "./contract.js";
+import { type ActivationProgram, activationProgram } from "./program.js";
 import { resolveActivation } from "./registry.js";
 
-/** An elementwise activation compiled for the core: its program, scalar values and derivative. */
-export interface ActivationProgram {
-  /** f over input(0) = x, input(1 + k) = k-th trainable parameter, scalar(j) = numeric parameters. */
-  readonly program: Expr;
-  /** Hand-given df/dx over the same leaves and output(), or undefined (derived). */
-  readonly dx: Expr | undefined;
-  readonly scalars: readonly number[];
-  /** Names of the trainable parameters, in input order. */
-  readonly trainable: readonly string[];
-}
-
-/** Names of the parameters that are weights rather than constants. */
-export function trainableParams(plugin: { params: Record<string, ParamSpec> }): string[] {
-  return Object.entries(plugin.params).filter(([, s]) => s.trainable).map(([k]) => k);
-}
-
-/**
- * Binds an elementwise activation's formula: numeric parameters become run-time scalars (so one compiled
- * kernel serves every value) and trainable ones become inputs.
- */
-export function activationProgram(act: BoundActivation): ActivationProgram {
-  const plugin = act.plugin as ElementwiseActivation;
-  const trainable = trainableParams(plugin);
-  const scalars: number[] = [];
-  const exprs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(act.params)) {
-    if (trainable.includes(k)) exprs[k] = input(1 + trainable.indexOf(k));
-    else if (typeof v === "number") exprs[k] = scalar(scalars.push(v) - 1);
-    else exprs[k] = v;
-  }
-  const p = exprs as ParamExprs<ActivationParams>;
-  const x = input(0);
-  return { program: plugin.formula(x, p), dx: plugin.derivative?.(x, output(), p), scalars, trainable };
-}
+export { type ActivationProgram, activationProgram, trainableParams } from "./program.js";
 
 /**
  * y = f(x) for a bound activation, with its gradient recorded: elementwise activations run as one fused
@@ -73,14 +42,14 @@ function applyHandKernel(x: Tensor, spec: BoundActivation, prog: ActivationProgr
   const backend = engine.backend;
   const kernel = plugin.kernels![backend.name]!;
   x = onActiveBackend(x, plugin.name);
-  const out = backend.alloc(x.size);
-  kernel.forward(backend, { x: x.storage.id, out, size: x.size, params: spec.params });
-  const y = new Tensor(new Storage(backend, out, x.size), x.shape);
+  const y = produce(x.shape, (out) => kernel.forward(backend, { x: x.storage.id, out, size: x.size, params: spec.params }), backend);
   return record(y, plugin.name, [x], (g) => {
-    if (!kernel.backward) return [backwardByFormula(x, y, g, prog)];
-    const gid = backend.alloc(x.size);
-    kernel.backward(backend, { x: x.storage.id, y: y.storage.id, g: g.storage.id, out: gid, size: x.size, params: spec.params });
-    return [new Tensor(new Storage(backend, gid, x.size), x.shape)];
+    // the backward runs on the backend active now (a switch may have come between): its own kernel, or the formula
+    const b = engine.backend;
+    const k = plugin.kernels?.[b.name];
+    if (!k?.backward) return [backwardByFormula(x, y, g, prog)];
+    for (const t of [x, y, g]) onActiveBackend(t, `${plugin.name} gradient`);
+    return [produce(x.shape, (gid) => k.backward!(b, { x: x.storage.id, y: y.storage.id, g: g.storage.id, out: gid, size: x.size, params: spec.params }), b)];
   });
 }
 

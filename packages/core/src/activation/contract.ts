@@ -94,6 +94,8 @@ export interface ElementwiseActivation<P extends ActivationParams = ActivationPa
    * than the derived one, e.g. sigmoid's y·(1 − y). Only for derivatives with respect to x.
    */
   derivative?(x: Expr, y: Expr, params: ParamExprs<P>): Expr;
+  /** The formula as text, when it was given as a string (`parseFormula`'s syntax); for display and docs. */
+  readonly source?: string;
   /** Hand-written kernels keyed by backend name. Never required. */
   readonly kernels?: Readonly<Record<string, ActivationKernel>>;
 }
@@ -110,6 +112,12 @@ export interface AxisActivation<P extends ActivationParams = ActivationParams> e
   backward(g: Tensor, y: Tensor, x: Tensor, params: P): Tensor;
   /** float64 reference: f over one slice along the axis. */
   reference(slice: readonly number[], params: P): number[];
+  /**
+   * A declared capability: true when, with these parameters on a tensor of this rank, the activation is exactly
+   * the softmax over the last axis. A layer ending in it may then hand a probability loss its input (the
+   * logits), so cross-entropy is computed fused and exact from them. Absent: never.
+   */
+  crossEntropyFromLogits?(params: P, rank: number): boolean;
 }
 
 /** Any activation plugin. */
@@ -160,3 +168,13 @@ export interface SerializedActivation {
   readonly version: string;
   readonly params: ActivationParams;
 }
+
+/** A parameter's type as users pass it: `defineActivation` infers a default of 1 as the literal type 1. */
+type WidenParam<V> = V extends number ? number : V extends boolean ? boolean : V;
+
+/**
+ * The parameters of an activation plugin, for augmenting {@link ActivationRegistry}: `snake: ParamsOf<typeof snake>`.
+ * Numbers and booleans are widened (`number`, `boolean`); a string parameter keeps the type inferred from its
+ * default and `choices` (`"fast" | "exact"`).
+ */
+export type ParamsOf<A> = A extends ElementwiseActivation<infer P> | AxisActivation<infer P> ? { [K in keyof P]: WidenParam<P[K]> } : never;

@@ -1,7 +1,9 @@
-import { defineActivation } from "./registry.js";
+import type { ElementwiseActivation } from "./contract.js";
 
 /** The identity f(x) = x ("no activation"): built into the core as the Dense default, as in Keras. */
-export const linear = defineActivation({
+export const linear: ElementwiseActivation<Record<string, never>> = {
+  kind: "activation",
+  type: "elementwise",
   name: "linear",
   family: "core",
   package: "@neurite/core",
@@ -10,4 +12,4 @@ export const linear = defineActivation({
   params: {},
   meta: { range: [-Infinity, Infinity], monotonic: true, smoothAtZero: true },
   formula: (x) => x,
-});
+};

@@ -1,5 +1,6 @@
 import { NeuriteError } from "../errors.js";
-import { type Disposable, engine, runInAsyncScope } from "../tensor/engine.js";
+import { type Disposable, runInAsyncScope } from "../tensor/async-scope.js";
+import { engine } from "../tensor/engine.js";
 
 /** Tensors inside a returned value: itself, or inside arrays, Maps and plain objects. */
 function collect(value: unknown, into: Set<Disposable>, depth = 0): void {
@@ -67,7 +68,7 @@ export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
   const created = new Set<Disposable>();
   let result: T;
   try {
-    result = await runInAsyncScope(created, fn);
+    result = await runInAsyncScope(created, fn, engine.scopes);
   } catch (e) {
     for (const t of created) t.dispose();
     throw e;

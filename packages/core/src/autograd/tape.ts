@@ -3,33 +3,10 @@ import { engine } from "../tensor/engine.js";
 import { sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { scope } from "./scope.js";
-import { add, clone, onesLike, zerosLike } from "../ops/index.js";
-
-/**
- * Records that `out` was computed from `inputs`, when a gradient is being taken with respect to one of them.
- * `backward` maps the gradient of `out` to the gradient of each input (undefined where none flows).
- */
-export function record(
-  out: Tensor,
-  op: string,
-  inputs: readonly Tensor[],
-  backward: (g: Tensor) => readonly (Tensor | undefined)[],
-): Tensor {
-  if (engine.noGradDepth > 0 || !inputs.some((t) => t.requiresGrad)) return out;
-  out.requiresGrad = true;
-  out.node = { op, inputs, backward };
-  return out;
-}
-
-/** Runs fn without recording gradients (optimizer updates, evaluation). */
-export function noGrad<T>(fn: () => T): T {
-  engine.noGradDepth++;
-  try {
-    return fn();
-  } finally {
-    engine.noGradDepth--;
-  }
-}
+import { noGrad, record } from "./record.js";
+// backpropagation runs ops; the ops record through ./record.js, which imports none of them
+import { onesLike, zerosLike } from "../ops/create.js";
+import { add, clone } from "../ops/elementwise.js";
 
 /** Reverse-mode sweep from `y` (seeded with `seed`, default ones) to the tensors in `wrt`. */
 function backprop(y: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tensor[] {

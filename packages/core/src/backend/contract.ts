@@ -29,6 +29,14 @@ export interface Backend {
   free(id: DataId): void;
   /** Bytes and buffers the backend holds now. */
   memory(): BackendMemory;
+  /**
+   * The most bytes one buffer can ever have on this backend (a static bound; a smaller request can still
+   * fail when memory is in use). Where given, the core refuses larger tensors with an `OutOfMemoryError`
+   * before it computes their values on the host (random initialisers, `range`, `oneHot`). Either way,
+   * {@link Backend.alloc} and {@link Backend.upload} must throw an `OutOfMemoryError` (from `@neurite/core`)
+   * for a request they cannot satisfy, and leave every other buffer and their memory counters unchanged.
+   */
+  readonly maxBufferBytes?: number;
 
   // ---- required kernels ----
   /** Evaluates an elementwise expression over strided (possibly broadcast) inputs: one fused pass. */

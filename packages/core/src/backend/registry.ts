@@ -9,7 +9,9 @@ export function registerBackend(plugin: BackendPlugin, options?: RegisterOptions
 
 /**
  * Makes a registered backend the active one, creating it on first use. Tensors created before keep their
- * backend; ops move their inputs to the active one.
+ * data where it is until an op uses them: then it moves to the active backend, in place (the tensor object,
+ * a model's weights and an optimizer's state stay valid; the old buffer is freed). An unknown name, or a
+ * backend whose creation fails, rejects and leaves the active backend as it was.
  */
 export async function setBackend(name: string, options?: unknown): Promise<Backend> {
   return engine.setBackend(name, options);
@@ -30,7 +32,11 @@ export async function backendInstance(name: string, options?: unknown): Promise<
   return engine.backendInstance(name, options);
 }
 
-/** Unregisters a backend and releases its instance. */
+/**
+ * Unregisters a backend and releases its instance. Live tensors whose data is on it move to the active
+ * backend first; when it is the active backend itself (or none is active) and tensors still live on it,
+ * this throws a `RegistryError` and changes nothing: dispose them, or switch to another backend first.
+ */
 export function removeBackend(name: string): void {
   engine.removeBackend(name);
 }
@@ -51,9 +57,21 @@ export interface MemoryInfo {
   readonly bytes: number;
   /** What the active backend itself reports holding. */
   readonly backend?: { readonly name: string; readonly bytes: number; readonly buffers: number };
+  /**
+   * Buffers and bytes held by live tensors on each created backend, by registered name (absent before any
+   * backend is created). After `setBackend`, data moves from one entry to another as ops use it.
+   */
+  readonly byBackend?: Readonly<Record<string, { readonly buffers: number; readonly bytes: number }>>;
 }
 
+/** Live tensors and bytes, what the active backend reports, and what live tensors hold on each backend. */
 export function memory(): MemoryInfo {
   const b = engine.hasBackend ? engine.backend : undefined;
-  return { tensors: engine.liveTensors, bytes: engine.bytes, ...(b ? { backend: { name: b.name, ...b.memory() } } : {}) };
+  const byBackend = engine.perBackend();
+  return {
+    tensors: engine.liveTensors,
+    bytes: engine.bytes,
+    ...(b ? { backend: { name: b.name, ...b.memory() } } : {}),
+    ...(Object.keys(byBackend).length > 0 ? { byBackend } : {}),
+  };
 }

@@ -44,7 +44,8 @@ function select(c: Expr, a: Expr, b: Expr): Expr {
 }
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
-const ZERO_DERIVATIVE: ReadonlySet<string> = new Set(["sign", "floor", "isnan", "lt", "le", "gt", "ge", "eq", "ne"]);
+const LN2 = Math.LN2;
+const ZERO_DERIVATIVE: ReadonlySet<string> = new Set(["sign", "floor", "round", "trunc", "isnan", "lt", "le", "gt", "ge", "eq", "ne"]);
 
 /**
  * d(expr)/d(input `index`), as an expression over the same inputs. The kink convention comes from how a
@@ -88,6 +89,22 @@ function rule(e: Expr, d: (e: Expr) => Expr, index: number): Expr {
         case "tanh": return mul(sub(ONE, mul(e, e)), da);
         case "sigmoid": return mul(mul(e, sub(ONE, e)), da);
         case "erf": return mul(mul(constant(TWO_OVER_SQRT_PI), unary("exp", neg(mul(a, a)))), da);
+        case "sin": return mul(unary("cos", a), da);
+        case "cos": return neg(mul(unary("sin", a), da));
+        // 1 + tan² reuses the output; it overflows only where the true derivative exceeds float32
+        case "tan": return mul(add(ONE, mul(e, e)), da);
+        case "atan": return div(da, add(ONE, mul(a, a)));
+        case "sinh": return mul(unary("cosh", a), da);
+        case "cosh": return mul(unary("sinh", a), da);
+        // √(x² + 1) as hypot(x, 1): x² overflows float32 from |x| ≈ 1.8e19, where the derivative is still 1/|x|
+        case "asinh": return div(da, binary("hypot", a, ONE));
+        // (1 − x)(1 + x), not 1 − x²: 1 − x is exact near ±1, where 1 − x² would cancel
+        case "atanh": return div(da, mul(sub(ONE, a), add(ONE, a)));
+        case "reciprocal": return neg(mul(mul(e, e), da));
+        // d x^(−1/2) = −½·x^(−3/2) = −½·y³
+        case "rsqrt": return mul(mul(constant(-0.5), mul(mul(e, e), e)), da);
+        case "exp2": return mul(mul(e, constant(LN2)), da);
+        case "log2": return div(da, mul(a, constant(LN2)));
         default: throw new ArgumentError(`no derivative rule for "${n.op}"`);
       }
     }
@@ -107,12 +124,44 @@ function binaryRule(op: BinaryOp, e: Expr, a: Expr, b: Expr, da: Expr, db: Expr)
     case "sub": return sub(da, db);
     case "mul": return add(mul(da, b), mul(a, db));
     case "div": return isConst(db, 0) ? div(da, b) : div(sub(da, mul(e, db)), b);
-    case "pow":
-      if (isConst(db, 0)) return mul(mul(b, binary("pow", a, sub(b, ONE))), da);
-      return mul(e, add(mul(db, unary("log", a)), div(mul(b, da), a)));
-    // ties split the gradient evenly, as torch.minimum/maximum do
-    case "min": return select(binary("lt", a, b), da, select(binary("lt", b, a), db, mul(constant(0.5), add(da, db))));
-    case "max": return select(binary("gt", a, b), da, select(binary("gt", b, a), db, mul(constant(0.5), add(da, db))));
+    case "pow": return add(powBase(a, b, da), powExponent(e, a, b, db));
+    // PyTorch's convention (derivatives.yaml, maximum/minimum): ties split the gradient evenly; where an operand
+    // is NaN no comparison holds and both operands receive the whole gradient
+    case "min": return minMaxRule("lt", a, b, da, db);
+    case "max": return minMaxRule("gt", a, b, da, db);
+    case "hypot": {
+      // (a, b)/hypot as (a, b)/M / hypot(1, m/M) with M = max(|a|, |b|), m = min(|a|, |b|): no step overflows, so
+      // float32 gets (1, 1)/√2 at (3e38, 3e38), where hypot itself is ∞. hypot(0, 0) has no derivative: 0 there
+      const big = binary("max", unary("abs", a), unary("abs", b));
+      const norm = binary("hypot", ONE, div(binary("min", unary("abs", a), unary("abs", b)), big));
+      const positive = binary("gt", big, ZERO);
+      const part = (u: Expr, du: Expr): Expr => (isConst(du, 0) ? ZERO : mul(select(positive, div(div(u, big), norm), ZERO), du));
+      return add(part(a, da), part(b, db));
+    }
     default: throw new ArgumentError(`no derivative rule for "${op}"`);
   }
+}
+
+/** ∂(a^b)/∂a · da = b·a^(b−1)·da, and 0 where b = 0 (a⁰ = 1 for every a, 0⁰ included), as torch.pow's backward. */
+function powBase(a: Expr, b: Expr, da: Expr): Expr {
+  if (isConst(da, 0) || isConst(b, 0)) return ZERO;
+  const term = mul(mul(b, binary("pow", a, sub(b, ONE))), da);
+  // a constant non-zero exponent needs no guard: b·a^(b−1) is finite wherever the derivative exists
+  return b.node.kind === "const" ? term : select(binary("eq", b, ZERO), ZERO, term);
+}
+
+/**
+ * ∂(a^b)/∂b · db = a^b·log a·db, and 0 where a = 0 and b ≥ 0 (0^b is constant 0 or 1 there; log 0 = −∞ would
+ * give 0·∞), as torch.pow's backward. A negative base gives NaN (log a), as PyTorch.
+ */
+function powExponent(e: Expr, a: Expr, b: Expr, db: Expr): Expr {
+  if (isConst(db, 0)) return ZERO;
+  const term = mul(mul(e, unary("log", a)), db);
+  return select(binary("eq", a, ZERO), select(binary("ge", b, ZERO), ZERO, term), term);
+}
+
+/** d min(a, b) (`op` "lt") or d max(a, b) (`op` "gt"): the winner's derivative, half each at a tie, both with NaN. */
+function minMaxRule(op: "lt" | "gt", a: Expr, b: Expr, da: Expr, db: Expr): Expr {
+  const tie = select(binary("eq", a, b), mul(constant(0.5), add(da, db)), add(da, db));
+  return select(binary(op, a, b), da, select(binary(op, b, a), db, tie));
 }

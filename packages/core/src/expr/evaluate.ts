@@ -1,6 +1,6 @@
 import { ArgumentError } from "../errors.js";
-import { type BinaryOp, type Expr, type ExprNode, type UnaryOp, topoOrder } from "./expr.js";
-import { erf, sigmoid, sign } from "./math.js";
+import { type BinaryOp, type Expr, type ExprNode, type UnaryOp, assertExpr, topoOrder } from "./expr.js";
+import { erf, roundHalfEven, sigmoid, sign } from "./math.js";
 
 /**
  * The meaning of every primitive as JavaScript source over float64 values: the single definition that the
@@ -20,6 +20,22 @@ export const UNARY_JS: Record<UnaryOp, (a: string) => string> = {
   erf: (a) => `M.erf(${a})`,
   floor: (a) => `Math.floor(${a})`,
   isnan: (a) => `(${a} !== ${a} ? 1 : 0)`,
+  // V8's Math.sin/cos/tan reduce with fdlibm's exact Payne–Hanek reduction: correct for every float64
+  sin: (a) => `Math.sin(${a})`,
+  cos: (a) => `Math.cos(${a})`,
+  tan: (a) => `Math.tan(${a})`,
+  atan: (a) => `Math.atan(${a})`,
+  sinh: (a) => `Math.sinh(${a})`,
+  cosh: (a) => `Math.cosh(${a})`,
+  asinh: (a) => `Math.asinh(${a})`,
+  atanh: (a) => `Math.atanh(${a})`,
+  reciprocal: (a) => `(1 / ${a})`,
+  rsqrt: (a) => `(1 / Math.sqrt(${a}))`,
+  // pow(2, n) is exact for integer n (down to 2^−1074)
+  exp2: (a) => `Math.pow(2, ${a})`,
+  log2: (a) => `Math.log2(${a})`,
+  round: (a) => `M.roundHalfEven(${a})`,
+  trunc: (a) => `Math.trunc(${a})`,
 };
 
 export const BINARY_JS: Record<BinaryOp, (a: string, b: string) => string> = {
@@ -37,10 +53,12 @@ export const BINARY_JS: Record<BinaryOp, (a: string, b: string) => string> = {
   ge: (a, b) => `(${a} >= ${b} ? 1 : 0)`,
   eq: (a, b) => `(${a} === ${b} ? 1 : 0)`,
   ne: (a, b) => `(${a} !== ${b} ? 1 : 0)`,
+  // Math.hypot scales internally: no overflow or underflow of the squares
+  hypot: (a, b) => `Math.hypot(${a}, ${b})`,
 };
 
 /** Helpers the generated source refers to as `M`. */
-export const PRIMITIVE_HELPERS = { erf, sigmoid, sign } as const;
+export const PRIMITIVE_HELPERS = { erf, roundHalfEven, sigmoid, sign } as const;
 
 /** How a generated function reads the leaves of an expression. */
 export interface LeafSource {
@@ -54,6 +72,10 @@ export interface LeafSource {
  * subexpressions are computed once). Returns the statements and the name holding the result.
  */
 export function exprToJs(expr: Expr, leaf: LeafSource, prefix = "t"): { statements: string; result: string } {
+  // the source is built only from what this function formats itself: the node kinds and ops of the tables
+  // above, numbers it prints, and the caller's leaf source; a look-alike object never gets this far
+  assertExpr(expr, "exprToJs: the expression");
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(prefix)) throw new ArgumentError(`exprToJs: prefix must be an identifier, got ${JSON.stringify(prefix)}`);
   const names = new Map<string, string>();
   const lines: string[] = [];
   const ref = (e: Expr): string => names.get(e.key)!;
@@ -64,18 +86,34 @@ export function exprToJs(expr: Expr, leaf: LeafSource, prefix = "t"): { statemen
       case "input": src = leaf.input(n.index); break;
       case "scalar": src = leaf.scalar(n.index); break;
       case "output": src = leaf.output(); break;
-      case "const": src = Number.isNaN(n.value) ? "NaN" : Object.is(n.value, -0) ? "-0" : n.value === Infinity ? "Infinity" : n.value === -Infinity ? "-Infinity" : String(n.value); break;
+      case "const": src = numberSource(n.value); break;
       case "param": throw new ArgumentError(`expression still holds parameter "${n.name}": bind parameters before compiling`);
-      case "unary": src = UNARY_JS[n.op](ref(n.a)); break;
-      case "binary": src = BINARY_JS[n.op](ref(n.a), ref(n.b)); break;
+      case "unary": src = opSource(UNARY_JS, n.op)(ref(n.a)); break;
+      case "binary": src = opSource(BINARY_JS, n.op)(ref(n.a), ref(n.b)); break;
       // NaN and 0 are both falsy in JavaScript: exactly the select semantics
       case "select": src = `(${ref(n.cond)} ? ${ref(n.a)} : ${ref(n.b)})`; break;
+      default: throw new ArgumentError(`exprToJs: unknown expression kind ${JSON.stringify((n as { kind: unknown }).kind)}`);
     }
     const name = `${prefix}${names.size}`;
     names.set(e.key, name);
     lines.push(`const ${name} = ${src};`);
   }
   return { statements: lines.join("\n"), result: ref(expr) };
+}
+
+/** A number as a JavaScript literal, formatted here: NaN, ±Infinity and −0 as tokens, anything else refused. */
+function numberSource(v: unknown): string {
+  if (typeof v !== "number") throw new ArgumentError(`exprToJs: a constant must be a number, got ${typeof v}`);
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "-Infinity";
+  return Object.is(v, -0) ? "-0" : String(v);
+}
+
+/** The source builder of an op, looked up as an own entry of its table (never `constructor` and the like). */
+function opSource<F>(table: Readonly<Record<string, F>>, op: string): F {
+  if (!Object.hasOwn(table, op)) throw new ArgumentError(`exprToJs: no JavaScript for the primitive ${JSON.stringify(op)}`);
+  return table[op]!;
 }
 
 /** A compiled float64 scalar function of an expression. */
@@ -88,6 +126,7 @@ const scalarCache = new Map<string, ScalarFunction>();
  * tests, plots and gradient checks.
  */
 export function compileScalar(expr: Expr): ScalarFunction {
+  assertExpr(expr, "compileScalar: the expression");
   const hit = scalarCache.get(expr.key);
   if (hit) return hit;
   const { statements, result } = exprToJs(expr, {

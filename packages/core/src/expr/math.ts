@@ -65,3 +65,10 @@ export function sigmoid(x: number): number {
 export function sign(x: number): number {
   return x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN;
 }
+
+/** Rounds to the nearest integer with ties to even (torch.round, IEEE roundTiesToEven); keeps −0, ±∞ and NaN. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round breaks ties upward; r − x is exact for |x| < 2^52 (beyond it every float64 is an integer and r = x)
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

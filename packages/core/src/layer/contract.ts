@@ -1,7 +1,7 @@
 import type { PluginIdentity } from "../registry/registry.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Variable } from "../tensor/variable.js";
-import type { InitializerSpec } from "../training/initializers.js";
+import type { InitializerSpec } from "./initializers.js";
 
 /** Creates a layer's weights while it is built. */
 export interface BuildContext {
@@ -64,27 +64,3 @@ export interface LayerFamily extends PluginIdentity {
   readonly kind: "layer-family";
   readonly layers: readonly LayerPlugin[];
 }
-
-/**
- * Names of registered layers and their configs, extended by declaration merging like
- * {@link ActivationRegistry}, so `{ type: "dense", units: 8 }` type-checks.
- */
-export interface LayerRegistry {
-  dense: import("../layers/dense.js").DenseConfig;
-  activation: import("../layers/activation.js").ActivationLayerConfig;
-  dropout: import("../layers/dropout.js").DropoutConfig;
-  flatten: Record<string, never>;
-  layerNormalization: import("../layers/layer-normalization.js").LayerNormalizationConfig;
-}
-
-export type LayerName = Extract<keyof LayerRegistry, string>;
-
-/** A layer in a model definition: `{ type, ...config }` with a registered name or a plugin object. */
-export type LayerSpec =
-  | { [K in LayerName]: { readonly type: K } & { readonly [Q in keyof LayerRegistry[K]]?: LayerConfigInput<LayerRegistry[K][Q]> } }[LayerName]
-  | ({ readonly type: LayerPlugin } & Readonly<Record<string, unknown>>);
-
-/** Config fields accept what the user writes (activation specs as names), not only the configured form. */
-export type LayerConfigInput<V> = V extends import("../activation/contract.js").BoundActivation
-  ? import("../activation/contract.js").ActivationSpec
-  : V;

@@ -1,17 +1,23 @@
 import { scope } from "../autograd/scope.js";
-import { noGrad, valueAndGradOf } from "../autograd/tape.js";
-import { ArgumentError, ShapeError, fmtShape, fmtValue } from "../errors.js";
-import type { CallContext, LayerInstance, LayerPlugin, LayerSpec } from "../layer/contract.js";
+import { isRecordingGradients, noGrad } from "../autograd/record.js";
+import { valueAndGradOf } from "../autograd/tape.js";
+import { ArgumentError, NeuriteError, RegistryError, ShapeError, fmtShape } from "../errors.js";
+import type { CallContext, LayerInstance, LayerPlugin } from "../layer/contract.js";
+import type { LayerSpec } from "../layer/spec.js";
 import { layers as layerRegistry } from "../layer/registry.js";
-import { concat, gather, slice } from "../ops/shape-ops.js";
+import { concat, slice } from "../ops/shape-ops.js";
 import { Random } from "../ops/random.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
 import { Variable } from "../tensor/variable.js";
-import type { Callback, Logs } from "../training/callbacks.js";
-import { initialize } from "../training/initializers.js";
+import type { Logs } from "../training/callbacks.js";
+import { checkBatch, checkSamples } from "./checks.js";
+import { type FitOptions, type History, fitModel } from "./fit.js";
+import { modelSummary } from "./summary.js";
+import { initialize } from "../layer/initializers.js";
 import { type LossSpec, type ResolvedLoss, resolveLoss } from "../training/losses.js";
 import { type MetricSpec, resolveMetric } from "../training/metrics.js";
 import { type Optimizer, type OptimizerSpec, resolveOptimizer } from "../training/optimizers.js";
+import { boolean, describeValue, field, finiteNumber, integer, nonEmptyString, readOptions } from "../validation/options.js";
 
 /** A layer of a model: its plugin, its full config, and once built its instance and weights. */
 export interface ModelLayer {
@@ -35,23 +41,6 @@ export interface CompileOptions {
   readonly metrics?: readonly MetricSpec[];
 }
 
-export interface FitOptions {
-  readonly epochs?: number;
-  readonly batchSize?: number;
-  /** Shuffle the samples each epoch (seeded by the model's seed); default true. */
-  readonly shuffle?: boolean;
-  /** Hold out this fraction of the samples (the last ones, before shuffling) for validation. */
-  readonly validationSplit?: number;
-  readonly validationData?: readonly [Tensor, Tensor];
-  readonly callbacks?: readonly Callback[];
-}
-
-/** Per-epoch logs of a `fit`. */
-export interface History {
-  readonly epochs: number[];
-  readonly history: Record<string, number[]>;
-}
-
 /** What `fit`, `evaluate` and `trainOnBatch` need from a compiled model. */
 interface Compiled {
   readonly optimizer: Optimizer;
@@ -59,16 +48,65 @@ interface Compiled {
   readonly metrics: readonly { name: string; fn: (t: Tensor, p: Tensor) => number }[];
 }
 
+/**
+ * @internal Where `build` takes a layer's weights from instead of initialising them: `loadModel` hands
+ * the file's values over, after checking the shape each layer asks for, so nothing is initialised only to be
+ * overwritten and nothing is allocated that the file does not hold.
+ */
+export type WeightSource = (weight: { readonly layer: string; readonly name: string; readonly shape: readonly number[]; readonly trainable: boolean }) => Tensor;
+
 /** Array.isArray without narrowing readonly arrays to any[]. */
 const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
 
-function resolveLayer(spec: LayerSpec): { plugin: LayerPlugin; config: Record<string, unknown> } {
-  if (!spec || typeof spec !== "object" || !("type" in spec)) {
-    throw new ArgumentError(`a layer must be { type, ...config } (e.g. { type: "dense", units: 8 }), got ${fmtValue(spec)}`);
+// ---- the options of each entry point, checked by the shared validator ----
+const given = field<unknown>("given", (v) => v !== undefined);
+const BATCH_OPTIONS = { batchSize: integer(1) };
+const SEQUENTIAL_OPTIONS = { seed: finiteNumber(), name: nonEmptyString };
+const APPLY_OPTIONS = { training: boolean, logits: boolean };
+const COMPILE_OPTIONS = { optimizer: given, loss: given, metrics: field<readonly MetricSpec[]>("an array of metric names or functions, such as [\"accuracy\"]", isArray) };
+/** The identity of a layer plugin for messages: `layer dense (from @neurite/core)`. */
+function pluginLabel(plugin: LayerPlugin): string {
+  return `layer ${String(plugin.name)} (from ${String(plugin.package)})`;
+}
+
+/** Runs a plugin's hook; an error that is not a NeuriteError (a plugin bug) becomes one naming the plugin. */
+function callPlugin<R>(plugin: LayerPlugin, hook: string, run: () => R): R {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof NeuriteError) throw e;
+    throw new RegistryError(`${pluginLabel(plugin)} failed in ${hook}: ${e instanceof Error ? e.message : describeValue(e)}; this is a bug in that plugin`, { cause: e });
   }
-  const { type, ...rest } = spec as { type: string | LayerPlugin } & Record<string, unknown>;
-  const plugin = typeof type === "string" ? layerRegistry.get(type) : type;
-  return { plugin, config: plugin.configure(rest) as Record<string, unknown> };
+}
+
+function resolveLayer(spec: LayerSpec): { plugin: LayerPlugin; config: Record<string, unknown> } {
+  if (!spec || typeof spec !== "object" || isArray(spec) || !("type" in spec)) {
+    throw new ArgumentError(`a layer must be { type, ...config } (e.g. { type: "dense", units: 8 }), got ${describeValue(spec)}`);
+  }
+  const { type, ...rest } = spec as { type: unknown } & Record<string, unknown>;
+  let plugin: LayerPlugin;
+  if (typeof type === "string") plugin = layerRegistry.get(type);
+  else if (type !== null && typeof type === "object" && (type as { kind?: unknown }).kind === "layer" && typeof (type as LayerPlugin).configure === "function" && typeof (type as LayerPlugin).build === "function") plugin = type as LayerPlugin;
+  else throw new ArgumentError(`a layer's type must be a registered layer name or a layer plugin, got ${describeValue(type)}; registered layers: ${layerRegistry.names().join(", ")}`);
+  const config: unknown = callPlugin(plugin, "configure", () => plugin.configure(rest));
+  if (config === null || typeof config !== "object") {
+    throw new RegistryError(`${pluginLabel(plugin)} configure must return the config object, got ${describeValue(config)}; this is a bug in that plugin`);
+  }
+  return { plugin, config: config as Record<string, unknown> };
+}
+
+/** Checks what a plugin's build returned: an object with an output shape of positive integers and a call. */
+function checkInstance(plugin: LayerPlugin, instance: unknown): LayerInstance {
+  const fix = "build must return { outputShape, call }";
+  const bad = (what: string): never => {
+    throw new RegistryError(`${pluginLabel(plugin)} build ${what}; ${fix} (this is a bug in that plugin)`);
+  };
+  if (instance === null || typeof instance !== "object") return bad(`returned ${describeValue(instance)}`);
+  const { outputShape, call, logits } = instance as Partial<LayerInstance>;
+  if (!isArray(outputShape) || !outputShape.every((d) => integer(1).accepts(d))) bad(`returned outputShape ${describeValue(outputShape)}, not an array of positive integers`);
+  if (typeof call !== "function") bad("returned an instance without call(x, ctx)");
+  if (logits !== undefined && typeof logits !== "function") bad(`returned logits ${describeValue(logits)}, not a function`);
+  return instance as LayerInstance;
 }
 
 /**
@@ -91,11 +129,16 @@ export class Sequential {
   stopTraining = false;
   private compiled: Compiled | undefined;
   private callRandom: Random;
+  private weightSource: WeightSource | undefined;
+  private disposed = false;
 
-  constructor(specs: readonly LayerSpec[], options: SequentialOptions = {}) {
-    if (!isArray(specs) || specs.length === 0) throw new ArgumentError("sequential: needs a non-empty array of layers");
-    this.name = options.name ?? "sequential";
-    this.seed = options.seed ?? 0;
+  /** @param weightSource internal: used by `loadModel` (see {@link WeightSource}). */
+  constructor(specs: readonly LayerSpec[], options: SequentialOptions = {}, weightSource?: WeightSource) {
+    this.weightSource = weightSource;
+    if (!isArray(specs) || specs.length === 0) throw new ArgumentError(`sequential: needs a non-empty array of layers such as [{ type: "dense", units: 8 }], got ${describeValue(specs)}`);
+    const o = readOptions("sequential", options, SEQUENTIAL_OPTIONS);
+    this.name = o.name ?? "sequential";
+    this.seed = o.seed ?? 0;
     this.callRandom = new Random(this.seed ^ 0x5eed);
     const counts = new Map<string, number>();
     this.layers = specs.map((s) => {
@@ -114,7 +157,11 @@ export class Sequential {
 
   /** Creates every layer's weights for samples of `inputShape` (without the batch axis). */
   build(inputShape: readonly number[]): this {
+    this.assertUsable("build");
     if (this.built) return this;
+    if (!isArray(inputShape) || inputShape.length > 64 || !inputShape.every((d) => integer(1).accepts(d))) {
+      throw new ArgumentError(`${this.name}: build's inputShape must be an array of positive integers (one sample, without the batch axis), got ${describeValue(inputShape)}`);
+    }
     const seeds = new Random(this.seed);
     let shape = [...inputShape];
     const created: Variable[] = [];
@@ -123,20 +170,26 @@ export class Sequential {
         const layerSeeds = new Random(seeds.nextUint32());
         const names = new Set<string>();
         layer.inputShape = shape;
-        layer.instance = layer.plugin.build(layer.config, shape, {
+        const plugin = layer.plugin;
+        const built: unknown = callPlugin(plugin, "build", () => plugin.build(layer.config, shape, {
           addWeight: (name, wshape, init, opts) => {
             if (names.has(name)) throw new ArgumentError(`layer ${layer.name}: weight "${name}" is created twice`);
             names.add(name);
-            const t = initialize(init, wshape, layerSeeds.nextUint32());
-            const v = new Variable(t, `${layer.name}/${name}`, opts?.trainable ?? true);
+            const trainable = opts?.trainable ?? true;
+            const t = this.weightSource
+              ? this.weightSource({ layer: layer.name, name, shape: wshape, trainable })
+              : initialize(init, wshape, layerSeeds.nextUint32());
+            const v = new Variable(t, `${layer.name}/${name}`, trainable);
             t.dispose();
             created.push(v);
             layer.weights.push(v);
             return v;
           },
-        });
+        }));
+        layer.instance = checkInstance(plugin, built);
         shape = [...layer.instance.outputShape];
       }
+      this.weightSource = undefined; // a loaded model's weights came from its file once
     } catch (e) {
       // nothing half-built: drop every weight created so far
       for (const v of created) v.dispose();
@@ -170,6 +223,13 @@ export class Sequential {
     return { training, nextSeed: () => this.callRandom.nextUint32() };
   }
 
+  /** Refuses calls on a disposed model (or one whose weights were disposed one by one) with the fix. */
+  private assertUsable(op: string): void {
+    if (this.disposed) throw new NeuriteError(`${op}: the model ${this.name} was disposed; create or load the model again to use it`);
+    const gone = this.weights.find((w) => w.isDisposed);
+    if (gone) throw new NeuriteError(`${op}: weight ${gone.name} of the model ${this.name} was disposed; create or load the model again to use it`);
+  }
+
   private ensureBuilt(x: Tensor): void {
     if (!this.built) this.build(x.shape.slice(1));
     const expected = this.inputShape!;
@@ -184,13 +244,25 @@ export class Sequential {
    * With `logits`, the last layer stops before its softmax.
    */
   apply(x: Tensor, options: { training?: boolean; logits?: boolean } = {}): Tensor {
+    return this.applyChecked("apply", x, readOptions("apply", options, APPLY_OPTIONS));
+  }
+
+  private applyChecked(op: string, x: unknown, options: { training?: boolean; logits?: boolean }): Tensor {
+    this.assertUsable(op);
+    checkBatch(op, "x", x, this.inputShape);
     this.ensureBuilt(x);
+    const lastLayer = this.layers[this.layers.length - 1]!;
+    if (options.logits && !lastLayer.instance!.logits) {
+      throw new ArgumentError(`${op}: logits needs a last layer that ends in a softmax (${lastLayer.name} has no logits); call apply without { logits: true }`);
+    }
     const ctx = this.context(options.training ?? false);
     let h = x;
     this.layers.forEach((layer, i) => {
       const last = i === this.layers.length - 1;
       const next = last && options.logits ? layer.instance!.logits!(h, ctx) : layer.instance!.call(h, ctx);
-      if (h !== x && !h.requiresGrad && next !== h) h.dispose();
+      // an intermediate is freed at once only when no gradient is being recorded: a layer's backward may keep it
+      // (dense's kernel gradient reads its input even when the input itself needs no gradient)
+      if (h !== x && !h.requiresGrad && next !== h && !isRecordingGradients()) h.dispose();
       h = next;
     });
     return h;
@@ -198,11 +270,13 @@ export class Sequential {
 
   /** Predictions for a batch of inputs (inference mode, no gradients), in chunks of `batchSize`. */
   predict(x: Tensor, options: { batchSize?: number } = {}): Tensor {
-    const bs = options.batchSize ?? 1024;
+    const bs = readOptions("predict", options, BATCH_OPTIONS).batchSize ?? 1024;
+    this.assertUsable("predict");
+    checkBatch("predict", "x", x, this.inputShape);
     return noGrad(() => {
-      if (x.shape[0]! <= bs) return scope(() => this.apply(x));
+      if (x.shape[0]! <= bs) return scope(() => this.applyChecked("predict", x, {}));
       const parts: Tensor[] = [];
-      for (let i = 0; i < x.shape[0]!; i += bs) parts.push(scope(() => this.apply(slice(x, i, i + bs))));
+      for (let i = 0; i < x.shape[0]!; i += bs) parts.push(scope(() => this.applyChecked("predict", slice(x, i, i + bs), {})));
       const y = concat(parts, 0);
       for (const p of parts) p.dispose();
       return y;
@@ -211,11 +285,16 @@ export class Sequential {
 
   /** Sets the optimizer, loss and metrics used by `fit`, `evaluate` and `trainOnBatch`. */
   compile(options: CompileOptions): void {
-    this.compiled = {
-      optimizer: resolveOptimizer(options.optimizer),
-      loss: resolveLoss(options.loss),
-      metrics: (options.metrics ?? []).map(resolveMetric),
-    };
+    this.assertUsable("compile");
+    if (options === undefined) throw new ArgumentError('compile: options must be a plain object such as { optimizer: "adam", loss: "mse" }, got undefined');
+    const o = readOptions("compile", options, COMPILE_OPTIONS);
+    if (o.optimizer === undefined) throw new ArgumentError('compile: optimizer is required; pass e.g. { optimizer: adam({ lr: 0.001 }) } or { optimizer: "adam" }');
+    if (o.loss === undefined) throw new ArgumentError('compile: loss is required; pass e.g. { loss: "mse" } or { loss: { name: "categoricalCrossEntropy", fromLogits: true } }');
+    // resolve everything before replacing anything: a failed compile leaves the previous one in place
+    const loss = resolveLoss(o.loss as LossSpec);
+    const metrics = (o.metrics ?? []).map(resolveMetric);
+    const optimizer = resolveOptimizer(o.optimizer as OptimizerSpec);
+    this.compiled = { optimizer, loss, metrics };
   }
 
   /** The compiled optimizer. */
@@ -224,6 +303,7 @@ export class Sequential {
   }
 
   private requireCompiled(what: string): Compiled {
+    this.assertUsable(what);
     if (!this.compiled) throw new ArgumentError(`${this.name}: call compile({ optimizer, loss }) before ${what}`);
     return this.compiled;
   }
@@ -232,9 +312,9 @@ export class Sequential {
   private lossAndMetrics(x: Tensor, y: Tensor, training: boolean): { loss: Tensor; logs: Logs } {
     const c = this.requireCompiled("training");
     this.ensureBuilt(x);
-    const viaLogits = c.loss.afterSoftmax !== undefined && this.layers[this.layers.length - 1]!.instance!.logits !== undefined;
-    const out = this.apply(x, { training, logits: viaLogits });
-    const loss = viaLogits && c.loss.afterSoftmax ? c.loss.afterSoftmax(y, out) : c.loss.fn(y, out);
+    const viaLogits = c.loss.fromSoftmaxLogits !== undefined && this.layers[this.layers.length - 1]!.instance!.logits !== undefined;
+    const out = this.applyChecked("apply", x, { training, logits: viaLogits });
+    const loss = viaLogits && c.loss.fromSoftmaxLogits ? c.loss.fromSoftmaxLogits(y, out) : c.loss.fn(y, out);
     const logs: Logs = {};
     // argmax-based metrics read logits as well as probabilities
     for (const m of c.metrics) logs[m.name] = m.fn(y, out);
@@ -244,6 +324,9 @@ export class Sequential {
   /** One optimizer step on one batch; returns the loss before the step and the metrics. */
   trainOnBatch(x: Tensor, y: Tensor): Logs {
     const c = this.requireCompiled("trainOnBatch");
+    checkBatch("trainOnBatch", "x", x, this.inputShape);
+    checkBatch("trainOnBatch", "y", y, undefined);
+    checkSamples("trainOnBatch", x, y, true);
     const params = this.trainableWeightsFor(x);
     let logs: Logs = {};
     const { value, grads } = valueAndGradOf(() => {
@@ -265,7 +348,11 @@ export class Sequential {
 
   /** Loss and metrics over a dataset, in batches, without training. */
   evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Logs {
-    const bs = options.batchSize ?? 1024;
+    const bs = readOptions("evaluate", options, BATCH_OPTIONS).batchSize ?? 1024;
+    this.requireCompiled("evaluate");
+    checkBatch("evaluate", "x", x, this.inputShape);
+    checkBatch("evaluate", "y", y, undefined);
+    checkSamples("evaluate", x, y, true);
     const n = x.shape[0]!;
     const sums: Logs = {};
     noGrad(() => {
@@ -284,82 +371,19 @@ export class Sequential {
 
   /** Trains for `epochs` over mini-batches; awaits every callback. */
   async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
-    this.requireCompiled("fit");
-    const { epochs = 1, batchSize = 32, shuffle = true, callbacks = [] } = options;
-    if (!Number.isInteger(epochs) || epochs < 1) throw new ArgumentError(`fit: epochs must be a positive integer, got ${fmtValue(epochs)}`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`fit: batchSize must be a positive integer, got ${fmtValue(batchSize)}`);
-    if (x.shape[0] !== y.shape[0]) throw new ShapeError(`fit: x has ${x.shape[0]} samples (shape ${fmtShape(x.shape)}) but y has ${y.shape[0]} (shape ${fmtShape(y.shape)})`);
-    let trainX = x;
-    let trainY = y;
-    let val = options.validationData;
-    const owned: Tensor[] = [];
-    if (options.validationSplit !== undefined) {
-      const split = options.validationSplit;
-      if (!(split > 0 && split < 1)) throw new ArgumentError(`fit: validationSplit must be in (0, 1), got ${split}`);
-      const nTrain = Math.floor(x.shape[0]! * (1 - split));
-      trainX = slice(x, 0, nTrain);
-      trainY = slice(y, 0, nTrain);
-      val = [slice(x, nTrain), slice(y, nTrain)];
-      owned.push(trainX, trainY, ...val);
-    }
-    const n = trainX.shape[0]!;
-    const batches = Math.ceil(n / batchSize);
-    const shuffler = new Random(this.seed ^ 0x5a17);
-    const history: History = { epochs: [], history: {} };
-    this.stopTraining = false;
-    try {
-      for (const cb of callbacks) await cb.onTrainBegin?.();
-      for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-        for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
-        const order = shuffle ? shuffler.permutation(n) : undefined;
-        const sums: Logs = {};
-        for (let b = 0; b < batches; b++) {
-          const start = b * batchSize;
-          const end = Math.min(n, start + batchSize);
-          const logs = scope(() => {
-            const whole = start === 0 && end === n && !order;
-            const idx = order?.slice(start, end);
-            const xb = whole ? trainX : idx ? gather(trainX, idx) : slice(trainX, start, end);
-            const yb = whole ? trainY : idx ? gather(trainY, idx) : slice(trainY, start, end);
-            return this.trainOnBatch(xb, yb);
-          });
-          for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + (v * (end - start)) / n;
-          for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
-        }
-        const epochLogs: Logs = { ...sums };
-        if (val) for (const [k, v] of Object.entries(this.evaluate(val[0], val[1]))) epochLogs[`val${k[0]!.toUpperCase()}${k.slice(1)}`] = v;
-        history.epochs.push(epoch);
-        for (const [k, v] of Object.entries(epochLogs)) (history.history[k] ??= []).push(v);
-        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, epochLogs);
-      }
-      const last: Logs = Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[v.length - 1]!]));
-      for (const cb of callbacks) await cb.onTrainEnd?.(last);
-    } finally {
-      for (const t of owned) t.dispose();
-    }
-    return history;
+    return fitModel(this, x, y, options, () => this.requireCompiled("fit"));
   }
 
   /** A table of layers, output shapes and parameter counts. */
   summary(): string {
-    const rows = this.layers.map((l) => [
-      `${l.name} (${l.plugin.name})`,
-      l.instance ? fmtShape([-1, ...l.instance.outputShape]).replace("-1", "batch") : "(not built)",
-      String(l.weights.reduce((s, w) => s + w.size, 0)),
-    ]);
-    const header = ["Layer (type)", "Output shape", "Params"];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]): string => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("   ");
-    const total = this.weights.reduce((s, w) => s + w.size, 0);
-    const trainable = this.trainableWeights.reduce((s, w) => s + w.size, 0);
-    const rule = "─".repeat(line(header).length);
-    return [line(header), rule, ...rows.map(line), rule, `Total params: ${total} (trainable: ${trainable})`].join("\n");
+    return modelSummary(this);
   }
 
   /** Frees every weight and the optimizer's state. */
   dispose(): void {
     for (const w of this.weights) w.dispose();
     this.compiled?.optimizer.dispose();
+    this.disposed = true;
   }
 }
 

@@ -1,5 +1,5 @@
-import { type BinaryOp, type Expr, type UnaryOp, binary, input, scalar, unary, where as select } from "../expr/expr.js";
-import { noGrad } from "../autograd/tape.js";
+import { type BinaryOp, type Expr, type UnaryOp, binary, input, scalar, unary, where as whereExpr } from "../expr/expr.js";
+import { noGrad } from "../autograd/record.js";
 import { ArgumentError } from "../errors.js";
 import { Tensor } from "../tensor/tensor.js";
 import { fused } from "./fused.js";
@@ -23,49 +23,75 @@ export function mapOperands(op: string, operands: readonly Operand[], build: (..
   return fused(op, build(...leaves), tensors, scalars);
 }
 
-const un = (op: UnaryOp) => (x: Tensor): Tensor => mapOperands(op, [x], (a) => unary(op, a));
-const bin = (op: BinaryOp) => (a: Operand, b: Operand): Tensor => mapOperands(op, [a, b], (x, y) => binary(op, x, y));
+const unaryOp = (op: UnaryOp) => (x: Tensor): Tensor => mapOperands(op, [x], (a) => unary(op, a));
+const binaryOp = (op: BinaryOp) => (a: Operand, b: Operand): Tensor => mapOperands(op, [a, b], (x, y) => binary(op, x, y));
 
 /** a + b with broadcasting. */
-export const add = bin("add");
+export const add = binaryOp("add");
 /** a − b with broadcasting. */
-export const sub = bin("sub");
+export const sub = binaryOp("sub");
 /** a · b elementwise with broadcasting. */
-export const mul = bin("mul");
+export const mul = binaryOp("mul");
 /** a / b with broadcasting. */
-export const div = bin("div");
+export const div = binaryOp("div");
 /** aᵇ elementwise. */
-export const pow = bin("pow");
+export const pow = binaryOp("pow");
 /** Elementwise maximum; NaN propagates; a tie splits the gradient evenly (as PyTorch). */
-export const maximum = bin("max");
+export const maximum = binaryOp("max");
 /** Elementwise minimum; NaN propagates. */
-export const minimum = bin("min");
+export const minimum = binaryOp("min");
 /** 1 where a < b, else 0 (no gradient). */
-export const less = bin("lt");
-export const lessEqual = bin("le");
-export const greater = bin("gt");
-export const greaterEqual = bin("ge");
-export const equal = bin("eq");
-export const notEqual = bin("ne");
+export const less = binaryOp("lt");
+export const lessEqual = binaryOp("le");
+export const greater = binaryOp("gt");
+export const greaterEqual = binaryOp("ge");
+export const equal = binaryOp("eq");
+export const notEqual = binaryOp("ne");
 
-export const neg = un("neg");
-export const abs = un("abs");
+export const neg = unaryOp("neg");
+export const abs = unaryOp("abs");
 /** −1, 0 or 1 (NaN for NaN). */
-export const sign = un("sign");
-export const exp = un("exp");
+export const sign = unaryOp("sign");
+export const exp = unaryOp("exp");
 /** eˣ − 1, accurate near 0. */
-export const expm1 = un("expm1");
-export const log = un("log");
+export const expm1 = unaryOp("expm1");
+export const log = unaryOp("log");
 /** log(1 + x), accurate near 0. */
-export const log1p = un("log1p");
-export const sqrt = un("sqrt");
-export const tanh = un("tanh");
+export const log1p = unaryOp("log1p");
+export const sqrt = unaryOp("sqrt");
+export const tanh = unaryOp("tanh");
 /** 1 / (1 + e⁻ˣ), stable for every input. */
-export const sigmoid = un("sigmoid");
-export const erf = un("erf");
-export const floor = un("floor");
+export const sigmoid = unaryOp("sigmoid");
+export const erf = unaryOp("erf");
+export const floor = unaryOp("floor");
 /** 1 where x is NaN, else 0. */
-export const isNaN = un("isnan");
+export const isNaN = unaryOp("isnan");
+export const sin = unaryOp("sin");
+export const cos = unaryOp("cos");
+export const tan = unaryOp("tan");
+/** Arctangent, in (−π/2, π/2). */
+export const atan = unaryOp("atan");
+/** sinh x; ±∞ only where the true value exceeds float32. */
+export const sinh = unaryOp("sinh");
+/** cosh x; ∞ only where the true value exceeds float32. */
+export const cosh = unaryOp("cosh");
+/** asinh x, finite for every finite x. */
+export const asinh = unaryOp("asinh");
+/** atanh x: ±∞ at ±1, NaN beyond. */
+export const atanh = unaryOp("atanh");
+/** 1/x. */
+export const reciprocal = unaryOp("reciprocal");
+/** 1/√x. */
+export const rsqrt = unaryOp("rsqrt");
+/** 2ˣ. */
+export const exp2 = unaryOp("exp2");
+export const log2 = unaryOp("log2");
+/** Nearest integer, ties to even (as torch.round); no gradient. */
+export const round = unaryOp("round");
+/** Rounds toward 0; no gradient. */
+export const trunc = unaryOp("trunc");
+/** √(a² + b²) with broadcasting, without overflow or underflow of the squares; gradient (a, b)/hypot, 0 at (0, 0). */
+export const hypot = binaryOp("hypot");
 
 /** x² */
 export function square(x: Tensor): Tensor {
@@ -74,13 +100,13 @@ export function square(x: Tensor): Tensor {
 
 /** cond ? a : b elementwise, with broadcasting; cond is true where it is neither 0 nor NaN. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  return mapOperands("where", [cond, a, b], (c, x, y) => select(c, x, y));
+  return mapOperands("where", [cond, a, b], (c, x, y) => whereExpr(c, x, y));
 }
 
 /** Clamps into [lo, hi]; NaN stays NaN; the gradient is 1 strictly inside and 0 outside. */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new ArgumentError(`clip: lo must be <= hi, got lo=${lo}, hi=${hi}`);
-  return mapOperands("clip", [x, lo, hi], (v, l, h) => select(binary("lt", v, l), l, select(binary("gt", v, h), h, v)));
+  return mapOperands("clip", [x, lo, hi], (v, l, h) => whereExpr(binary("lt", v, l), l, whereExpr(binary("gt", v, h), h, v)));
 }
 
 /** A copy of x (same values, new storage). */

@@ -1,12 +1,10 @@
-import type { StridedView } from "../backend/contract.js";
-import { record } from "../autograd/tape.js";
+import { record } from "../autograd/record.js";
 import { type Expr, binary, input, mapExpr } from "../expr/expr.js";
 import { derive } from "../expr/derive.js";
 import { engine } from "../tensor/engine.js";
-import { broadcastShapes, broadcastStrides, sizeOf, stridesOf } from "../tensor/shape.js";
-import { Storage } from "../tensor/engine.js";
-import { Tensor } from "../tensor/tensor.js";
-import { sumTo } from "./reduce.js";
+import { broadcastShapes } from "../tensor/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { broadcastView, contiguousView, onActiveBackend, produce, sumToUnrecorded } from "./kernel.js";
 
 /**
  * Optional hand-given derivatives for {@link fused}: `derivatives[i]` is d(program)/d(input i) as an
@@ -14,26 +12,6 @@ import { sumTo } from "./reduce.js";
  */
 export interface FusedOptions {
   readonly derivatives?: readonly (Expr | undefined)[];
-}
-
-/** @internal contiguous view of a tensor read as `outShape` with broadcasting. */
-export function broadcastView(t: Tensor, outShape: readonly number[]): StridedView {
-  return { id: t.storage.id, offset: 0, strides: broadcastStrides(t.shape, outShape) };
-}
-
-/** @internal contiguous output view. */
-export function contiguousView(id: StridedView["id"], shape: readonly number[]): StridedView {
-  return { id, offset: 0, strides: stridesOf(shape) };
-}
-
-/** Brings a tensor's data to the active backend (copying if it lives on another one); for plugins that call backend kernels. */
-export function onActiveBackend(t: Tensor, op: string): Tensor {
-  t.assertAlive(op);
-  const b = engine.backend;
-  if (t.backend === b) return t;
-  const moved = new Tensor(new Storage(b, b.upload(t.dataSync()), t.size), t.shape);
-  // the copy is differentiable: without this a gradient taken with respect to t silently came out zero
-  return record(moved, "toBackend", [t], (g) => [g]);
 }
 
 // derived backward programs, cached per forward program and input
@@ -65,21 +43,20 @@ export function fused(op: string, program: Expr, inputs: readonly Tensor[], scal
   const backend = engine.backend;
   const ins = inputs.map((t) => onActiveBackend(t, op));
   const shape = broadcastShapes(op, ins.map((t) => t.shape));
-  const out = backend.alloc(sizeOf(shape));
-  backend.elementwise({
-    program,
-    inputs: ins.map((t) => broadcastView(t, shape)),
-    scalars,
-    shape,
-    out: contiguousView(out, shape),
-  });
-  const y = new Tensor(new Storage(backend, out, sizeOf(shape)), shape);
+  const y = produce(shape, (out) =>
+    backend.elementwise({
+      program,
+      inputs: ins.map((t) => broadcastView(t, shape)),
+      scalars,
+      shape,
+      out: contiguousView(out, shape),
+    }), backend);
   return record(y, op, ins, (g) =>
     ins.map((t, i) => {
       if (!t.requiresGrad) return undefined;
       const bp = backwardProgram(program, i, ins.length, options.derivatives?.[i]);
       // a kernel reads only the inputs its program uses, so passing y costs nothing when unused
-      return sumTo(fused(`${op}'`, bp, [...ins, y, g], scalars), t.shape);
+      return sumToUnrecorded(fused(`${op}'`, bp, [...ins, y, g], scalars), t.shape);
     }),
   );
 }

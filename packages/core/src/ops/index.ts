@@ -3,5 +3,6 @@ export * from "./elementwise.js";
 export * from "./reduce.js";
 export * from "./shape-ops.js";
 export * from "./matmul.js";
-export { fused, onActiveBackend, type FusedOptions } from "./fused.js";
+export { fused, type FusedOptions } from "./fused.js";
+export { onActiveBackend } from "./kernel.js";
 export { Random } from "./random.js";

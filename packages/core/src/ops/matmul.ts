@@ -1,15 +1,11 @@
-import { record } from "../autograd/tape.js";
+import { record } from "../autograd/record.js";
 import { ShapeError, fmtShape } from "../errors.js";
-import { Storage, engine } from "../tensor/engine.js";
-import { Tensor } from "../tensor/tensor.js";
-import { onActiveBackend } from "./fused.js";
+import { engine } from "../tensor/engine.js";
+import { type MatmulOptions, Tensor } from "../tensor/tensor.js";
+import { onActiveBackend, produce } from "./kernel.js";
 import { sum } from "./reduce.js";
 
-export interface MatmulOptions {
-  /** Use aᵀ (the last two axes swapped) without materialising it. */
-  readonly transposeA?: boolean;
-  readonly transposeB?: boolean;
-}
+export type { MatmulOptions } from "../tensor/tensor.js";
 
 /** @internal the batch/m/n/k geometry of a product, with a clear error for shapes that do not fit. */
 export function matmulGeometry(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean, op = "matmul") {
@@ -51,14 +47,15 @@ function unbatch(g: Tensor, like: Tensor): Tensor {
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transposeA = options.transposeA ?? false;
   const transposeB = options.transposeB ?? false;
+  a.assertAlive("matmul");
+  b.assertAlive("matmul");
+  // shapes are checked before the operands move, so a product that cannot be formed changes nothing
+  const geo = matmulGeometry(a, b, transposeA, transposeB);
   a = onActiveBackend(a, "matmul");
   b = onActiveBackend(b, "matmul");
-  const geo = matmulGeometry(a, b, transposeA, transposeB);
   const backend = engine.backend;
-  const size = geo.batch * geo.m * geo.n;
-  const out = backend.alloc(size);
-  backend.matmul({ a: a.storage.id, b: b.storage.id, out, transposeA, transposeB, batch: geo.batch, m: geo.m, n: geo.n, k: geo.k, aBatchStride: geo.aBatchStride, bBatchStride: geo.bBatchStride });
-  const y = new Tensor(new Storage(backend, out, size), geo.outShape);
+  const y = produce(geo.outShape, (out) =>
+    backend.matmul({ a: a.storage.id, b: b.storage.id, out, transposeA, transposeB, batch: geo.batch, m: geo.m, n: geo.n, k: geo.k, aBatchStride: geo.aBatchStride, bBatchStride: geo.bBatchStride }), backend);
   return record(y, "matmul", [a, b], (g) => matmulGrads(g, a, b, transposeA, transposeB));
 }
 

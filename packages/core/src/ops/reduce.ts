@@ -1,47 +1,13 @@
-import type { ReduceOp } from "../backend/contract.js";
-import { noGrad, record } from "../autograd/tape.js";
-import { binary, input, unary, where as select } from "../expr/expr.js";
-import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
-import { Storage, engine } from "../tensor/engine.js";
+import { noGrad, record } from "../autograd/record.js";
+import { binary, input, unary, where as whereExpr } from "../expr/expr.js";
 import { normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../tensor/shape.js";
-import { Tensor } from "../tensor/tensor.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { div, equal, exp, mul, sub } from "./elementwise.js";
-import { fused, onActiveBackend } from "./fused.js";
-import { broadcastTo, reshape, transpose } from "./shape-ops.js";
+import { fused } from "./fused.js";
+import { keptShape, reduceKernel, sumToAxes } from "./kernel.js";
+import { broadcastTo, reshape } from "./shape-ops.js";
 
 type Axes = number | readonly number[] | undefined;
-
-function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
-/** Runs the backend's reduce over `axes` (moving them last first when they are not adjacent). */
-function reduceKernel(op: ReduceOp, x: Tensor, axes: readonly number[], name: string, keepDims = false): Tensor {
-  const backend = engine.backend;
-  x = onActiveBackend(x, name);
-  const outShape = keepDims ? keptShape(x.shape, axes) : x.shape.filter((_, i) => !axes.includes(i));
-  const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-  let src = x;
-  let outer: number, size: number, inner: number;
-  if (axes.length === 0) {
-    outer = x.size; size = 1; inner = 1;
-  } else if (adjacent) {
-    outer = sizeOf(x.shape.slice(0, axes[0]));
-    size = sizeOf(axes.map((a) => x.shape[a]!));
-    inner = sizeOf(x.shape.slice(axes[axes.length - 1]! + 1));
-  } else {
-    const rest = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    src = noGrad(() => transpose(x, [...rest, ...axes]));
-    outer = sizeOf(rest.map((i) => x.shape[i]!)); size = sizeOf(axes.map((a) => x.shape[a]!)); inner = 1;
-  }
-  if ((op === "argmax" || op === "argmin") && size === 0) {
-    throw new ArgumentError(`${name}: cannot take ${op} over an empty axis of a tensor of shape ${fmtShape(x.shape)}`);
-  }
-  const out = backend.alloc(outer * inner);
-  backend.reduce({ op, x: src.storage.id, outer, size, inner, out });
-  if (src !== x) src.dispose();
-  return new Tensor(new Storage(backend, out, outer * inner), outShape);
-}
 
 /** Sum over `axes` (all when omitted). */
 export function sum(x: Tensor, axes?: Axes, keepDims = false): Tensor {
@@ -105,7 +71,7 @@ export function logSumExp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
   const y = noGrad(() => {
     const m = reduceKernel("max", x, ax, "logSumExp", true);
     // a ±Infinity max would give inf − inf = NaN below; shift by 0 instead (as torch.logsumexp)
-    const shift = fused("logSumExp", select(binary("eq", unary("abs", input(0)), Infinity), 0, input(0)), [m]);
+    const shift = fused("logSumExp", whereExpr(binary("eq", unary("abs", input(0)), Infinity), 0, input(0)), [m]);
     const e = fused("logSumExp", unary("exp", binary("sub", input(0), input(1))), [x, shift]);
     const s = reduceKernel("sum", e, ax, "logSumExp", true);
     const kept = fused("logSumExp", binary("add", unary("log", input(0)), input(1)), [s, shift]);
@@ -113,17 +79,22 @@ export function logSumExp(x: Tensor, axes?: Axes, keepDims = false): Tensor {
     for (const t of [m, shift, e, s, kept]) if (t !== out) t.dispose();
     return out;
   });
-  return record(y, "logSumExp", [x], (g) => [mul(exp(sub(x, reshape(y, shape))), reshape(g, shape))]);
+  return record(y, "logSumExp", [x], (g) => {
+    // softmax as e/Σe with e = exp(x − shift), never exp(x − y): y rounded to float32 loses the digits of a
+    // large row (the gradient at [2e7, 2e7] came out [1, 1], not [0.5, 0.5])
+    const shift = noGrad(() => {
+      const m = reduceKernel("max", x, ax, "logSumExp", true);
+      const finite = fused("logSumExp", whereExpr(binary("eq", unary("abs", input(0)), Infinity), 0, input(0)), [m]);
+      m.dispose();
+      return finite;
+    });
+    const e = exp(sub(x, shift));
+    return [mul(div(e, sum(e, ax, true)), reshape(g, shape))];
+  });
 }
 
 /** Sums a broadcast gradient back to `shape` (the adjoint of broadcasting). */
 export function sumTo(t: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(t.shape, shape)) return t;
-  const lead = t.rank - shape.length;
-  if (lead < 0) throw new ShapeError(`sumTo: cannot reduce ${fmtShape(t.shape)} to the larger rank of ${fmtShape(shape)}`);
-  const axes: number[] = [];
-  t.shape.forEach((d, i) => {
-    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
-  });
-  return reshape(sum(t, axes), shape);
+  return reshape(sum(t, sumToAxes(t.shape, shape)), shape);
 }

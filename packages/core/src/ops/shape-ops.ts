@@ -1,41 +1,37 @@
 import type { StridedView } from "../backend/contract.js";
-import { noGrad, record } from "../autograd/tape.js";
+import { noGrad, record, releaseTemporaries } from "../autograd/record.js";
 import { binary, constant, input } from "../expr/expr.js";
 import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
-import { Storage, engine } from "../tensor/engine.js";
+import { engine } from "../tensor/engine.js";
+import { Storage, checkBufferFits } from "../tensor/storage.js";
 import { broadcastShapes, normalizeAxis, sameShape, sizeOf, stridesOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
-import { broadcastView, contiguousView, fused, onActiveBackend } from "./fused.js";
-import { sumTo } from "./reduce.js";
+import { fused } from "./fused.js";
+import { broadcastView, contiguousView, copyView, onActiveBackend, produce, sumToUnrecorded } from "./kernel.js";
 
 const IDENTITY = input(0);
-
-/** Copies `x` read through `view` into a new contiguous tensor of `shape` (transposes, slices, broadcasts). */
-function copyView(x: Tensor, view: StridedView, shape: readonly number[]): Tensor {
-  const backend = engine.backend;
-  const out = backend.alloc(sizeOf(shape));
-  backend.elementwise({ program: IDENTITY, inputs: [view], scalars: [], shape, out: contiguousView(out, shape) });
-  return new Tensor(new Storage(backend, out, sizeOf(shape)), shape);
-}
 
 /** A tensor of `shape` that is zero except where `src` is written through `outView`. */
 function writeInto(src: Tensor, shape: readonly number[], outView: (id: StridedView["id"]) => StridedView): Tensor {
   const backend = engine.backend;
-  const id = backend.alloc(sizeOf(shape));
-  backend.elementwise({ program: constant(0), inputs: [], scalars: [], shape, out: contiguousView(id, shape) });
-  backend.elementwise({ program: IDENTITY, inputs: [contiguousView(src.storage.id, src.shape)], scalars: [], shape: src.shape, out: outView(id) });
-  return new Tensor(new Storage(backend, id, sizeOf(shape)), shape);
+  onActiveBackend(src, "gradient");
+  return produce(shape, (id) => {
+    backend.elementwise({ program: constant(0), inputs: [], scalars: [], shape, out: contiguousView(id, shape) });
+    backend.elementwise({ program: IDENTITY, inputs: [contiguousView(src.storage.id, src.shape)], scalars: [], shape: src.shape, out: outView(id) });
+  }, backend);
 }
 
 /** The same values with a new shape (one axis may be −1: inferred). Shares memory with x. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   x.assertAlive("reshape");
+  // validated before it is read: a non-array would otherwise fail inside filter() with a TypeError
+  const given: unknown = shape;
+  if (!Array.isArray(given) || shape.some((d) => d !== -1 && (!Number.isInteger(d) || d < 0))) {
+    throw new ArgumentError(`reshape: new shape must be an array of non-negative integers (one may be -1), got ${JSON.stringify(shape)}`);
+  }
   const unknown = shape.filter((d) => d === -1).length;
   const known = sizeOf(shape.filter((d) => d !== -1));
   const resolved = shape.map((d) => (d === -1 ? (known === 0 ? 0 : x.size / known) : d));
-  if (!Array.isArray(shape) || shape.some((d) => d !== -1 && (!Number.isInteger(d) || d < 0))) {
-    throw new ArgumentError(`reshape: new shape must be an array of non-negative integers (one may be -1), got ${JSON.stringify(shape)}`);
-  }
   // a −1 that does not resolve to a whole number is a size mismatch, reported as one
   if (unknown > 1 || resolved.some((d) => !Number.isInteger(d)) || sizeOf(resolved) !== x.size) {
     throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}; the sizes must match (at most one -1)`);
@@ -54,7 +50,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   x = onActiveBackend(x, "transpose");
   const strides = stridesOf(x.shape);
   const shape = p.map((a) => x.shape[a]!);
-  const y = copyView(x, { id: x.storage.id, offset: 0, strides: p.map((a) => strides[a]!) }, shape);
+  const y = copyView({ id: x.storage.id, offset: 0, strides: p.map((a) => strides[a]!) }, shape);
   const inverse = p.map((_, i) => p.indexOf(i));
   return record(y, "transpose", [x], (g) => [transpose(g, inverse)]);
 }
@@ -70,8 +66,8 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (!sameShape(out, shape)) throw new ShapeError(`broadcastTo: cannot broadcast ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
   if (sameShape(x.shape, shape)) return fused("broadcastTo", IDENTITY, [x]);
   x = onActiveBackend(x, "broadcastTo");
-  const y = copyView(x, broadcastView(x, shape), shape);
-  return record(y, "broadcastTo", [x], (g) => [sumTo(g, x.shape)]);
+  const y = copyView(broadcastView(x, shape), shape);
+  return record(y, "broadcastTo", [x], (g) => [sumToUnrecorded(g, x.shape)]);
 }
 
 /** Inserts an axis of size 1 at `axis`. */
@@ -98,7 +94,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   const strides = stridesOf(x.shape);
   const shape = x.shape.map((d, i) => (i === a ? length : d));
   const offset = start * strides[a]!;
-  const y = copyView(x, { id: x.storage.id, offset, strides }, shape);
+  const y = copyView({ id: x.storage.id, offset, strides }, shape);
   return record(y, "narrow", [x], (g) => [writeInto(g, x.shape, (id) => ({ id, offset, strides }))]);
 }
 
@@ -128,16 +124,16 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const ins = tensors.map((t) => onActiveBackend(t, "concat"));
   const shape = first.shape.map((d, i) => (i === a ? ins.reduce((s, t) => s + t.shape[a]!, 0) : d));
   const backend = engine.backend;
-  const id = backend.alloc(sizeOf(shape));
   const strides = stridesOf(shape);
   const starts: number[] = [];
   let at = 0;
   for (const t of ins) {
     starts.push(at);
-    backend.elementwise({ program: IDENTITY, inputs: [contiguousView(t.storage.id, t.shape)], scalars: [], shape: t.shape, out: { id, offset: at * strides[a]!, strides } });
     at += t.shape[a]!;
   }
-  const y = new Tensor(new Storage(backend, id, sizeOf(shape)), shape);
+  const y = produce(shape, (id) =>
+    ins.forEach((t, i) =>
+      backend.elementwise({ program: IDENTITY, inputs: [contiguousView(t.storage.id, t.shape)], scalars: [], shape: t.shape, out: { id, offset: starts[i]! * strides[a]!, strides } })), backend);
   return record(y, "concat", ins, (g) => ins.map((t, i) => (t.requiresGrad ? narrow(g, a, starts[i]!, t.shape[a]!) : undefined)));
 }
 
@@ -145,9 +141,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
 export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new ArgumentError("stack: needs at least one tensor, got an empty list");
   const expanded = tensors.map((t) => expandDims(t, axis));
-  const y = concat(expanded, axis);
-  if (!y.requiresGrad) for (const t of expanded) t.dispose();
-  return y;
+  return releaseTemporaries(concat(expanded, axis), ...expanded);
 }
 
 function indexTensor(indices: Tensor | readonly number[]): Tensor {
@@ -170,7 +164,7 @@ export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0)
   const count = idx.size;
   const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
   const backend = engine.backend;
-  const out = backend.alloc(outer * count * inner);
+  const out = backend.alloc(sizeOf(shape));
   try {
     backend.gather({ x: x.storage.id, indices: idx.storage.id, outer, axisSize, inner, count, out });
   } catch (e) {
@@ -186,15 +180,20 @@ export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0)
   }
   // idx stays alive for the backward pass (the gradient scope frees it)
   return record(y, "gather", [x], (g) => {
-    const gid = backend.alloc(x.size);
-    backend.scatterAdd({ src: g.storage.id, indices: idx.storage.id, outer, axisSize, inner, count, out: gid });
-    return [new Tensor(new Storage(backend, gid, x.size), x.shape)];
+    // the backward runs on the backend active now (a switch may have come between): g and idx move there
+    const b = engine.backend;
+    onActiveBackend(g, "gather gradient");
+    onActiveBackend(idx, "gather gradient");
+    return [produce(x.shape, (gid) => b.scatterAdd({ src: g.storage.id, indices: idx.storage.id, outer, axisSize, inner, count, out: gid }), b)];
   });
 }
 
 /** One-hot rows: out[..., k] = 1 where indices == k, for k < depth. */
 export function oneHot(indices: Tensor | readonly number[], depth: number): Tensor {
   if (!Number.isInteger(depth) || depth <= 0) throw new ArgumentError(`oneHot: depth must be a positive integer, got ${depth}`);
+  const idxShape = indices instanceof Tensor ? indices.shape : [indices.length];
+  // refuse a result the backend cannot hold before building `depth` class numbers on the host
+  checkBufferFits(engine.backend, sizeOf([...idxShape, depth]), "oneHot");
   const idx = indexTensor(indices);
   const classes = indexTensor(Array.from({ length: depth }, (_, k) => k));
   const column = reshape(idx, [...idx.shape, 1]);

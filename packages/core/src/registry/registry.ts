@@ -1,4 +1,5 @@
-import { RegistryError } from "../errors.js";
+import { ArgumentError, RegistryError, fmtValue } from "../errors.js";
+import { closestName } from "../validation/suggest.js";
 
 /** What every plugin carries, whatever its kind: how it is named and where it comes from. */
 export interface PluginIdentity {
@@ -6,6 +7,36 @@ export interface PluginIdentity {
   /** The npm package that provides it ("@acme/activations"), named in errors and saved models. */
   readonly package: string;
   readonly version: string;
+}
+
+/**
+ * How a plugin's registered version differs from the version a model file recorded, by npm's caret rule:
+ * the leftmost non-zero component of the recorded version is the breaking one ("major": 2.0.0 for 1.x,
+ * 0.3.0 for 0.2.x, 0.0.4 for 0.0.3); one place to its right is a feature change ("minor": 1.1.0 for 1.0.x,
+ * 0.2.5 for 0.2.3); further right is a fix ("patch"). So in 0.x a minor bump is breaking, as semver says.
+ * Differing pre-release tags, and versions that are not semver, are "major" unless the strings are equal.
+ * Build metadata (`+…`) is ignored.
+ */
+export type VersionChange = "same" | "patch" | "minor" | "major";
+
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/;
+
+/** Whether `version` is a semver version ("1.2.3", "1.0.0-beta.1"). */
+export function isSemver(version: unknown): version is string {
+  return typeof version === "string" && version.length <= 256 && SEMVER.test(version);
+}
+
+/** Compares a recorded version with a registered one; see {@link VersionChange}. */
+export function versionChange(recorded: string, registered: string): VersionChange {
+  const a = SEMVER.exec(recorded);
+  const b = SEMVER.exec(registered);
+  if (!a || !b) return recorded === registered ? "same" : "major";
+  const [ra, rb] = [a.slice(1, 4).map(Number), b.slice(1, 4).map(Number)];
+  const differs = [0, 1, 2].find((i) => ra[i] !== rb[i]);
+  if (differs === undefined) return (a[4] ?? "") === (b[4] ?? "") ? "same" : "major";
+  if ((a[4] ?? "") !== "" || (b[4] ?? "") !== "") return "major";
+  const breaking = ra[0] !== 0 ? 0 : ra[1] !== 0 ? 1 : 2;
+  return differs <= breaking ? "major" : differs === breaking + 1 ? "minor" : "patch";
 }
 
 export interface RegisterOptions {
@@ -62,8 +93,13 @@ export class Registry<T extends PluginIdentity> {
     return this.entries.has(name);
   }
 
-  /** The plugin registered as `name`, or a {@link RegistryError} listing what is registered and what to install. */
+  /**
+   * The plugin registered as `name`, or a {@link RegistryError} naming the closest registered name, listing
+   * what is registered and what to install. Lookups are by Map, so "constructor" or "__proto__" are unknown
+   * names like any other.
+   */
   get(name: string): T {
+    if (typeof name !== "string") throw new ArgumentError(`a ${this.kind} name must be a string such as ${fmtValue(this.names()[0] ?? "cpu")}, got ${fmtValue(name)}`);
     const p = this.entries.get(name);
     if (p) return p;
     throw new RegistryError(this.unknownMessage(name));
@@ -89,13 +125,25 @@ export class Registry<T extends PluginIdentity> {
     for (const [k, v] of snapshot) this.entries.set(k, v);
   }
 
+  /** The package that provides a first-party name that is not registered (own keys only: no "constructor"). */
+  private providerOf(name: string): string | undefined {
+    return Object.hasOwn(this.knownPackages, name) ? this.knownPackages[name] : undefined;
+  }
+
+  /**
+   * The message for an unknown name: the closest registered (or installable) name, the registered names,
+   * and the package to install or how to register one.
+   */
   unknownMessage(name: string, pkg?: string): string {
     const registered = this.names();
-    const provider = pkg ?? this.knownPackages[name];
+    const provider = pkg ?? this.providerOf(name);
     const listed = registered.length ? `registered ${this.kind}s: ${registered.join(", ")}` : `no ${this.kind} is registered`;
     const hint = provider
-      ? `; "${name}" is provided by ${provider}: install it and register it with use(...)`
+      ? `; ${JSON.stringify(name)} is provided by ${provider}: install it and register it with use(...)`
       : `; register a plugin that provides it with use(...)`;
-    return `unknown ${this.kind} "${name}" (${listed})${hint}`;
+    const close = provider ? undefined : closestName(name, [...registered, ...Object.keys(this.knownPackages)]);
+    const closeProvider = close !== undefined && !this.entries.has(close) ? this.providerOf(close) : undefined;
+    const guess = close === undefined ? "" : `; did you mean ${JSON.stringify(close)}?${closeProvider ? ` (it is provided by ${closeProvider})` : ""}`;
+    return `unknown ${this.kind} ${JSON.stringify(name)}${guess} (${listed})${hint}`;
   }
 }

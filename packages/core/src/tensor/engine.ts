@@ -1,44 +1,31 @@
-import type { Backend, BackendPlugin, DataId } from "../backend/contract.js";
+import { sharedState } from "../shared.js";
+import type { Backend, BackendPlugin } from "../backend/contract.js";
 import { RegistryError } from "../errors.js";
 import { BACKEND_PACKAGES } from "@neurite/catalog";
 import { Registry } from "../registry/registry.js";
-
+import { type Disposable, asyncScopeStore } from "./async-scope.js";
 
 /**
- * A refcounted backend buffer. Tensors that share data (reshape) share a Storage; the buffer is freed
- * when the last of them is disposed (or garbage-collected, through the FinalizationRegistry safety net).
+ * A live buffer as the engine accounts for it (implemented by `Storage` in ./storage.ts, which imports this
+ * module: the engine names only what it needs, so the two do not import each other).
  */
-export class Storage {
-  refs = 1;
-  constructor(
-    readonly backend: Backend,
-    readonly id: DataId,
-    readonly size: number,
-  ) {
-    engine.bytes += size * 4;
-  }
-  retain(): this {
-    this.refs++;
-    return this;
-  }
-  release(): void {
-    if (--this.refs === 0) {
-      engine.bytes -= this.size * 4;
-      this.backend.free(this.id);
-    }
-  }
+export interface HeldBuffer {
+  readonly size: number;
+  /** Moves the buffer to another backend (see Storage.moveTo). */
+  moveTo(target: Backend): void;
 }
 
-/** Anything that can be disposed; tensors and variables. */
-export interface Disposable {
-  dispose(): void;
-}
-
-/** @internal global state: the active backend, live-tensor counts and the scope stack. */
+/**
+ * @internal the process-wide state: the backend registry and the active backend, live-tensor and buffer
+ * accounting, and the scope stack. Its behaviour lives beside the data it serves: buffers in ./storage.ts,
+ * async scopes in ./async-scope.ts, the public backend functions in backend/registry.ts.
+ */
 class Engine {
   readonly backends = new Registry<BackendPlugin>("backend", BACKEND_PACKAGES);
   private readonly instances = new Map<string, Backend>();
   private active: Backend | undefined;
+  /** The live storages of each backend: for per-backend accounting, and to move them off a backend being removed. */
+  private readonly held = new Map<Backend, Set<HeldBuffer>>();
   liveTensors = 0;
   bytes = 0;
   /** Tensors created in each open scope, innermost last. */
@@ -85,9 +72,41 @@ class Engine {
     return b;
   }
 
+  holdings(backend: Backend): Set<HeldBuffer> {
+    let set = this.held.get(backend);
+    if (!set) this.held.set(backend, (set = new Set()));
+    return set;
+  }
+
+  /** Buffers and bytes held by live tensors on each created backend, by registered name. */
+  perBackend(): Record<string, { buffers: number; bytes: number }> {
+    const out: Record<string, { buffers: number; bytes: number }> = {};
+    for (const [name, b] of this.instances) {
+      let bytes = 0;
+      const set = this.held.get(b);
+      for (const s of set ?? []) bytes += s.size * 4;
+      out[name] = { buffers: set?.size ?? 0, bytes };
+    }
+    return out;
+  }
+
   removeBackend(name: string): void {
     const b = this.instances.get(name);
     if (b) {
+      // live tensors must not point into a released backend: move them to the active one, or refuse
+      const live = this.held.get(b);
+      if (live && live.size > 0) {
+        if (this.active === undefined || this.active === b) {
+          let bytes = 0;
+          for (const s of live) bytes += s.size * 4;
+          throw new RegistryError(
+            `removeBackend(${JSON.stringify(name)}): ${live.size} live tensor buffer${live.size === 1 ? "" : "s"} (${bytes} bytes) still on it; ` +
+              `dispose ${live.size === 1 ? "it" : "them"} first, or make another backend active (await setBackend(...)) and removeBackend moves ${live.size === 1 ? "it" : "them"} there`,
+          );
+        }
+        for (const s of [...live]) s.moveTo(this.active);
+      }
+      this.held.delete(b);
       if (this.active === b) this.active = undefined;
       b.dispose?.();
       this.instances.delete(name);
@@ -107,38 +126,5 @@ class Engine {
   }
 }
 
-export const engine = new Engine();
-
-// ---- async scopes: AsyncLocalStorage where the platform has it (Node), so concurrent scopes stay apart ----
-interface AsyncLocalStorageLike<T> {
-  getStore(): T | undefined;
-  run<R>(store: T, fn: () => R): R;
-}
-type AlsCtor = new <T>() => AsyncLocalStorageLike<T>;
-let als: AsyncLocalStorageLike<Set<Disposable>> | undefined | null = null;
-
-function getAls(): AsyncLocalStorageLike<Set<Disposable>> | undefined {
-  if (als === null) {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const mod = proc?.getBuiltinModule?.("node:async_hooks") as { AsyncLocalStorage?: AlsCtor } | undefined;
-    als = mod?.AsyncLocalStorage ? new mod.AsyncLocalStorage<Set<Disposable>>() : undefined;
-  }
-  return als;
-}
-
-function asyncScopeStore(): Set<Disposable> | undefined {
-  return als ? als.getStore() : undefined;
-}
-
-/** @internal runs fn with `set` as the async scope (AsyncLocalStorage), or on the scope stack where there is none. */
-export async function runInAsyncScope<R>(set: Set<Disposable>, fn: () => Promise<R>): Promise<R> {
-  const storage = getAls();
-  if (storage) return storage.run(set, fn);
-  engine.scopes.push(set);
-  try {
-    return await fn();
-  } finally {
-    const i = engine.scopes.lastIndexOf(set);
-    if (i >= 0) engine.scopes.splice(i, 1);
-  }
-}
+/** Process-wide: one engine for every copy of the core loaded (see shared.ts). */
+export const engine = sharedState("engine", () => new Engine());

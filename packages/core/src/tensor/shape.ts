@@ -1,9 +1,31 @@
 import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
 
-/** Number of elements of a shape (1 for a scalar's []). */
+/**
+ * Most elements a tensor may have, 2^51 − 1: its byte count (4 per float32 value) and every offset into it
+ * stay exact integers in a JavaScript number. Every backend's own limit is far lower (the wasm backend's
+ * memory holds at most 2 GiB); a backend reports it with an `OutOfMemoryError` when it is asked to allocate.
+ */
+export const MAX_TENSOR_ELEMENTS = Math.floor(Number.MAX_SAFE_INTEGER / 4);
+
+/**
+ * Number of elements of a shape (1 for a scalar's []). Throws a {@link ShapeError} for a shape no backend
+ * can index: more than {@link MAX_TENSOR_ELEMENTS} elements, counting only the non-zero sizes (so that the
+ * strides of an empty tensor stay exact too).
+ */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
-  for (const d of shape) n *= d;
+  let nonZero = 1;
+  for (const d of shape) {
+    n *= d;
+    if (d !== 0) nonZero *= d;
+  }
+  if (nonZero > MAX_TENSOR_ELEMENTS) {
+    const what = n === 0 ? `the product of its non-zero sizes, ${nonZero},` : `its ${n} elements`;
+    throw new ShapeError(
+      `shape ${fmtShape(shape)} is too large: ${what} exceed${n === 0 ? "s" : ""} the ${MAX_TENSOR_ELEMENTS} (2^51 − 1) elements a tensor ` +
+        "may have (byte counts must stay exact integers); use a smaller shape",
+    );
+  }
   return n;
 }
 

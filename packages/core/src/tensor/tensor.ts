@@ -1,7 +1,9 @@
+import { brandClass, brandInstance, sharedState } from "../shared.js";
 import type { Backend } from "../backend/contract.js";
 import { NeuriteError, fmtShape } from "../errors.js";
-import * as ops from "../ops/index.js";
-import { type Disposable, Storage, engine } from "./engine.js";
+import type { Disposable } from "./async-scope.js";
+import { engine } from "./engine.js";
+import { Storage } from "./storage.js";
 import { sizeOf } from "./shape.js";
 
 /** Nested arrays of numbers, as accepted by {@link tensor}. */
@@ -24,15 +26,17 @@ const finalizer =
       })
     : undefined;
 
-let nextId = 0;
+/** Tensor ids, process-wide so that tensors made by two copies of the core (ESM and CJS) never share one. */
+const tensorIds = sharedState("tensor-ids", () => ({ next: 0 }));
 
 /**
  * An immutable float32 tensor of any rank, row-major, whose values live in a backend's memory.
  *
  * Free it with `dispose()`, with `using t = …`, or by creating it inside `scope(() => …)`.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the op methods are declared below and installed by ops/methods.ts
 export class Tensor implements Disposable {
-  readonly id = nextId++;
+  readonly id = tensorIds.next++;
   readonly shape: readonly number[];
   readonly size: number;
   readonly dtype = "float32" as const;
@@ -51,6 +55,7 @@ export class Tensor implements Disposable {
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     this.held = { storage, counted: true };
+    brandInstance(this, new.target);
     engine.liveTensors++;
     finalizer?.register(this, this.held, this);
     if (track) engine.track(this);
@@ -64,7 +69,7 @@ export class Tensor implements Disposable {
     return this.disposedFlag;
   }
 
-  /** @internal the backend that holds this tensor's values. */
+  /** @internal the backend that holds this tensor's values (an op moves them to the active backend when it reads them). */
   get backend(): Backend {
     return this.storage.backend;
   }
@@ -92,8 +97,8 @@ export class Tensor implements Disposable {
   /** A copy of the values. */
   async data(): Promise<Float32Array> {
     this.assertAlive("data");
-    const b = this.backend;
-    return b.readAsync ? b.readAsync(this.storage.id) : b.read(this.storage.id);
+    // through the storage: an op that moves this tensor to another backend meanwhile does not free the buffer being read
+    return this.storage.read();
   }
 
   /** The values as nested arrays. */
@@ -130,40 +135,55 @@ export class Tensor implements Disposable {
   toString(): string {
     return this.isDisposed ? `Tensor(disposed)` : `Tensor${fmtShape(this.shape)} ${JSON.stringify(this.arraySync())}`;
   }
+}
 
-  // ---- fluent op methods (each is the function of the same name in ops) ----
-  add(b: Tensor | number): Tensor { return ops.add(this, b); }
-  sub(b: Tensor | number): Tensor { return ops.sub(this, b); }
-  mul(b: Tensor | number): Tensor { return ops.mul(this, b); }
-  div(b: Tensor | number): Tensor { return ops.div(this, b); }
-  pow(b: Tensor | number): Tensor { return ops.pow(this, b); }
-  maximum(b: Tensor | number): Tensor { return ops.maximum(this, b); }
-  minimum(b: Tensor | number): Tensor { return ops.minimum(this, b); }
-  neg(): Tensor { return ops.neg(this); }
-  abs(): Tensor { return ops.abs(this); }
-  exp(): Tensor { return ops.exp(this); }
-  log(): Tensor { return ops.log(this); }
-  log1p(): Tensor { return ops.log1p(this); }
-  sqrt(): Tensor { return ops.sqrt(this); }
-  square(): Tensor { return ops.square(this); }
-  tanh(): Tensor { return ops.tanh(this); }
-  sigmoid(): Tensor { return ops.sigmoid(this); }
-  less(b: Tensor | number): Tensor { return ops.less(this, b); }
-  greater(b: Tensor | number): Tensor { return ops.greater(this, b); }
-  equal(b: Tensor | number): Tensor { return ops.equal(this, b); }
-  clip(lo: number, hi: number): Tensor { return ops.clip(this, lo, hi); }
-  sum(axes?: number | readonly number[], keepDims = false): Tensor { return ops.sum(this, axes, keepDims); }
-  mean(axes?: number | readonly number[], keepDims = false): Tensor { return ops.mean(this, axes, keepDims); }
-  max(axes?: number | readonly number[], keepDims = false): Tensor { return ops.max(this, axes, keepDims); }
-  min(axes?: number | readonly number[], keepDims = false): Tensor { return ops.min(this, axes, keepDims); }
-  argmax(axis = -1): Tensor { return ops.argmax(this, axis); }
-  logSumExp(axes?: number | readonly number[], keepDims = false): Tensor { return ops.logSumExp(this, axes, keepDims); }
-  matmul(b: Tensor, options?: ops.MatmulOptions): Tensor { return ops.matmul(this, b, options); }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
-  transpose(perm?: readonly number[]): Tensor { return ops.transpose(this, perm); }
-  slice(start: number, end?: number): Tensor { return ops.slice(this, start, end); }
-  gather(indices: Tensor | readonly number[], axis = 0): Tensor { return ops.gather(this, indices, axis); }
-  clone(): Tensor { return ops.clone(this); }
+/** Options of `matmul`. */
+export interface MatmulOptions {
+  /** Use aᵀ (the last two axes swapped) without materialising it. */
+  readonly transposeA?: boolean;
+  readonly transposeB?: boolean;
+}
+
+type Axes = number | readonly number[];
+
+/**
+ * The fluent op methods: each is the function of the same name in the ops. They are declared here and
+ * installed on the prototype by `ops/methods.ts`, so the ops import the tensor and never the reverse.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see ops/methods.ts, which installs every method declared here
+export interface Tensor {
+  add(b: Tensor | number): Tensor;
+  sub(b: Tensor | number): Tensor;
+  mul(b: Tensor | number): Tensor;
+  div(b: Tensor | number): Tensor;
+  pow(b: Tensor | number): Tensor;
+  maximum(b: Tensor | number): Tensor;
+  minimum(b: Tensor | number): Tensor;
+  neg(): Tensor;
+  abs(): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  log1p(): Tensor;
+  sqrt(): Tensor;
+  square(): Tensor;
+  tanh(): Tensor;
+  sigmoid(): Tensor;
+  less(b: Tensor | number): Tensor;
+  greater(b: Tensor | number): Tensor;
+  equal(b: Tensor | number): Tensor;
+  clip(lo: number, hi: number): Tensor;
+  sum(axes?: Axes, keepDims?: boolean): Tensor;
+  mean(axes?: Axes, keepDims?: boolean): Tensor;
+  max(axes?: Axes, keepDims?: boolean): Tensor;
+  min(axes?: Axes, keepDims?: boolean): Tensor;
+  argmax(axis?: number): Tensor;
+  logSumExp(axes?: Axes, keepDims?: boolean): Tensor;
+  matmul(b: Tensor, options?: MatmulOptions): Tensor;
+  reshape(shape: readonly number[]): Tensor;
+  transpose(perm?: readonly number[]): Tensor;
+  slice(start: number, end?: number): Tensor;
+  gather(indices: Tensor | readonly number[], axis?: number): Tensor;
+  clone(): Tensor;
 }
 
 function nest(values: Float32Array, shape: readonly number[]): NestedArray {
@@ -181,3 +201,6 @@ function nest(values: Float32Array, shape: readonly number[]): NestedArray {
 export function makeTensor(backend: Backend, id: import("../backend/contract.js").DataId, shape: readonly number[]): Tensor {
   return new Tensor(new Storage(backend, id, sizeOf(shape)), shape);
 }
+
+// `instanceof Tensor` holds for tensors made by another copy of the core in the same process
+brandClass(Tensor, "Tensor");

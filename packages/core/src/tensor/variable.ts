@@ -1,8 +1,9 @@
+import { brandClass } from "../shared.js";
 import type { DataId } from "../backend/contract.js";
 import { ShapeError, fmtShape } from "../errors.js";
 import { input } from "../expr/expr.js";
-import { contiguousView, onActiveBackend } from "../ops/fused.js";
-import { Storage } from "./engine.js";
+import { contiguousView, onActiveBackend } from "../ops/kernel.js";
+import { Storage } from "./storage.js";
 import { sameShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -17,10 +18,9 @@ export class Variable extends Tensor {
    * @param trainable whether optimizers update it.
    */
   constructor(initial: Tensor, readonly name: string, public trainable = true) {
-    initial.assertAlive(`Variable ${name}`);
+    // data on another backend moves to the active one (in place: `initial` stays valid)
     const t = onActiveBackend(initial, `Variable ${name}`);
     super(t.storage.retain(), t.shape, false);
-    if (t !== initial) t.dispose();
   }
 
   /** Replaces the values with those of `value` (same shape). */
@@ -31,7 +31,6 @@ export class Variable extends Tensor {
     }
     const v = onActiveBackend(value, `assign to ${this.name}`);
     this.swapStorage(v.storage.retain());
-    if (v !== value) v.dispose();
   }
 
   /** @internal storage the caller may overwrite in place (copied first if another tensor shares it). */
@@ -46,3 +45,5 @@ export class Variable extends Tensor {
     return this.storage.id;
   }
 }
+
+brandClass(Variable, "Variable");

@@ -1,7 +1,8 @@
 import type { BoundActivation } from "../activation/contract.js";
 import { activationMeta } from "../activation/registry.js";
 import { scope } from "../autograd/scope.js";
-import { noGrad, valueAndGradOf } from "../autograd/tape.js";
+import { noGrad } from "../autograd/record.js";
+import { valueAndGradOf } from "../autograd/tape.js";
 import type { Sequential } from "../model/sequential.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Callback } from "./callbacks.js";

@@ -1,4 +1,6 @@
-import { ArgumentError, ShapeError, fmtShape, fmtValue } from "../errors.js";
+import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
+import { describeValue } from "../validation/options.js";
+import { didYouMean } from "../validation/suggest.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 /** A metric: a number computed from targets and predictions of a batch (values read back to JavaScript). */
@@ -65,9 +67,12 @@ const METRICS: Record<MetricName, MetricFn> = {
   sparseCategoricalAccuracy,
 };
 
+/** A metric by name ("did you mean" for a typo; own keys only, so "toString" is unknown) or a function. */
 export function resolveMetric(spec: MetricSpec): { name: string; fn: MetricFn } {
   if (typeof spec === "function") return { name: spec.name || "metric", fn: spec };
-  const fn = METRICS[spec];
-  if (!fn) throw new ArgumentError(`metric must be one of ${Object.keys(METRICS).join(", ")} or a function, got ${fmtValue(spec)}`);
-  return { name: spec, fn };
+  const names = Object.keys(METRICS);
+  const usage = `use one of ${names.join(", ")} or a function (yTrue, yPred) => number`;
+  if (typeof spec !== "string") throw new ArgumentError(`a metric must be a name or a function, got ${describeValue(spec)}; ${usage}`);
+  if (!Object.hasOwn(METRICS, spec)) throw new ArgumentError(`unknown metric ${JSON.stringify(spec)}${didYouMean(spec, names)}; ${usage}`);
+  return { name: spec, fn: METRICS[spec] };
 }

@@ -1,8 +1,11 @@
-import { noGrad } from "../autograd/tape.js";
+import { noGrad } from "../autograd/record.js";
 import { type Expr, input, scalar } from "../expr/expr.js";
-import { ArgumentError, ShapeError, fmtShape, fmtValue } from "../errors.js";
+import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
+import { boolean, checkValue, describeValue, finiteNumber, readOptions } from "../validation/options.js";
+import { didYouMean } from "../validation/suggest.js";
 import { zerosLike } from "../ops/create.js";
 import { fused } from "../ops/fused.js";
+import { onActiveBackend } from "../ops/kernel.js";
 import { engine } from "../tensor/engine.js";
 import { sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -17,7 +20,7 @@ export interface Optimizer {
   lr: number;
   /** Applies one update to `params` from `grads` (same order, same shapes). */
   step(params: readonly Variable[], grads: readonly Tensor[]): void;
-  /** The hyper-parameters, for saving and display. */
+  /** The hyper-parameters, for saving and display: `lr` is the current learning rate. */
   config(): Record<string, number | boolean>;
   /** Frees the optimizer's state (moment buffers). */
   dispose(): void;
@@ -28,38 +31,79 @@ export interface Optimizer {
   state?(param: Variable): Readonly<Record<string, Tensor>>;
 }
 
+/** Options of {@link sgd} (PyTorch's defaults). */
 export interface SgdOptions {
+  /** The learning rate. @defaultValue 0.01 */
   readonly lr?: number;
+  /** The momentum factor; 0 is plain SGD. @defaultValue 0 */
   readonly momentum?: number;
+  /** Dampening of the momentum: buf ← momentum·buf + (1 − dampening)·g. @defaultValue 0 */
   readonly dampening?: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). @defaultValue false */
   readonly nesterov?: boolean;
+  /** L2 penalty added to the gradient: g + weightDecay·p. @defaultValue 0 */
   readonly weightDecay?: number;
 }
 
+/** Options of {@link adam} and {@link adamW} (PyTorch's defaults). */
 export interface AdamOptions {
+  /** The learning rate. @defaultValue 0.001 */
   readonly lr?: number;
+  /** Decay of the first-moment average, in [0, 1). @defaultValue 0.9 */
   readonly beta1?: number;
+  /** Decay of the second-moment average, in [0, 1). @defaultValue 0.999 */
   readonly beta2?: number;
+  /** Added to √v̂ in the denominator. @defaultValue 1e-8 */
   readonly eps?: number;
+  /** adam: L2 penalty added to the gradient; adamW: decoupled decay p ← p·(1 − lr·weightDecay). @defaultValue 0 for adam, 0.01 for adamW */
   readonly weightDecay?: number;
+  /** Use the running maximum of v̂ (AMSGrad). @defaultValue false */
   readonly amsgrad?: boolean;
 }
 
+/** Options of {@link rmsprop} (PyTorch's defaults). */
 export interface RmspropOptions {
+  /** The learning rate. @defaultValue 0.01 */
   readonly lr?: number;
+  /** Smoothing of the square average, in [0, 1). @defaultValue 0.99 */
   readonly alpha?: number;
+  /** Added to the root in the denominator. @defaultValue 1e-8 */
   readonly eps?: number;
+  /** The momentum factor; 0 is none. @defaultValue 0 */
   readonly momentum?: number;
+  /** Normalise by the variance estimate (square average − average²) instead of the square average. @defaultValue false */
   readonly centered?: boolean;
+  /** L2 penalty added to the gradient. @defaultValue 0 */
   readonly weightDecay?: number;
 }
 
-function check(opt: string, name: string, v: unknown, ok: (v: number) => boolean, expected: string): number {
-  if (typeof v !== "number" || !ok(v)) throw new ArgumentError(`${opt}: ${name} must be ${expected}, got ${fmtValue(v)}`);
-  return v;
+const nonNeg = finiteNumber({ min: 0, expected: "a non-negative number" });
+const unit = finiteNumber({ min: 0, max: 1, maxExclusive: true, expected: "in [0, 1)" });
+
+const SGD_OPTIONS = { lr: nonNeg, momentum: nonNeg, dampening: nonNeg, nesterov: boolean, weightDecay: nonNeg };
+const ADAM_OPTIONS = { lr: nonNeg, beta1: unit, beta2: unit, eps: nonNeg, weightDecay: nonNeg, amsgrad: boolean };
+const RMSPROP_OPTIONS = { lr: nonNeg, alpha: unit, eps: nonNeg, momentum: nonNeg, centered: boolean, weightDecay: nonNeg };
+
+/**
+ * The `lr` property of an optimizer: read by `step`, and checked when set, as strictly as the option
+ * (`opt.lr = -5` is refused like `sgd({ lr: -5 })`).
+ */
+function learningRate(name: string, initial: number): { get lr(): number; set lr(value: number) } {
+  let lr = initial;
+  return {
+    get lr() {
+      return lr;
+    },
+    set lr(value: number) {
+      lr = checkValue(name, "lr", value, nonNeg);
+    },
+  };
 }
-const nonNeg = (v: number) => Number.isFinite(v) && v >= 0;
-const unit = (v: number) => v >= 0 && v < 1;
+
+/** Builds an optimizer object whose `lr` is a checked accessor (an object spread would copy only its value). */
+function withLearningRate<O extends Omit<Optimizer, "lr">>(name: string, lr: number, rest: O): O & Optimizer {
+  return Object.defineProperties(rest, Object.getOwnPropertyDescriptors(learningRate(name, lr))) as O & Optimizer;
+}
 
 /** Per-variable state buffers, created on the first step (zeros, like PyTorch's lazy state). */
 class State {
@@ -104,27 +148,33 @@ function update(target: Variable, program: Expr, inputs: Tensor[], scalars: numb
   t.dispose();
 }
 
-const P = input(0);
-const G = input(1);
-const B = input(2);
-// scalars: 0 lr, 1 momentum, 2 dampening, 3 weightDecay
-const SGD_GRAD = G.add(scalar(3).mul(P));
-const SGD_BUF = B.mul(scalar(1)).add(scalar(2).mul(-1).add(1).mul(SGD_GRAD));
-const SGD_PLAIN = P.sub(scalar(0).mul(SGD_GRAD));
+/** 1 − e, written (−e) + 1 as the update programs have always computed it (the same float32 result). */
+const oneMinus = (e: Expr): Expr => e.mul(-1).add(1);
+
+// every update program reads the parameter and its gradient first; the state buffers follow
+const param = input(0);
+const gradient = input(1);
+
+// sgd: input 2 is the momentum buffer; the scalars are [lr, momentum, dampening, weightDecay]
+const sgdMomentumBuffer = input(2);
+const SGD = { lr: scalar(0), momentum: scalar(1), dampening: scalar(2), weightDecay: scalar(3) };
+const SGD_GRAD = gradient.add(SGD.weightDecay.mul(param));
+const SGD_BUF = sgdMomentumBuffer.mul(SGD.momentum).add(oneMinus(SGD.dampening).mul(SGD_GRAD));
+const SGD_PLAIN = param.sub(SGD.lr.mul(SGD_GRAD));
 
 /** Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay (PyTorch's SGD). */
 export function sgd(options: SgdOptions = {}): Optimizer {
-  const lr0 = check("sgd", "lr", options.lr ?? 0.01, nonNeg, "a non-negative number");
-  const momentum = check("sgd", "momentum", options.momentum ?? 0, nonNeg, "a non-negative number");
-  const dampening = check("sgd", "dampening", options.dampening ?? 0, nonNeg, "a non-negative number");
-  const weightDecay = check("sgd", "weightDecay", options.weightDecay ?? 0, nonNeg, "a non-negative number");
-  const nesterov = options.nesterov ?? false;
+  const o = readOptions("sgd", options, SGD_OPTIONS);
+  const lr0 = o.lr ?? 0.01;
+  const momentum = o.momentum ?? 0;
+  const dampening = o.dampening ?? 0;
+  const weightDecay = o.weightDecay ?? 0;
+  const nesterov = o.nesterov ?? false;
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new ArgumentError("sgd: nesterov needs momentum > 0 and dampening 0");
   const state = new State();
-  return {
+  return withLearningRate("sgd", lr0, {
     name: "sgd",
-    lr: lr0,
-    step(params, grads) {
+    step(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
       const s = [this.lr, momentum, dampening, weightDecay];
       noGrad(() => {
         for (const [p, g] of pairs("sgd", params, grads)) {
@@ -136,39 +186,51 @@ export function sgd(options: SgdOptions = {}): Optimizer {
           const buf = state.get(p, "momentum");
           // the first step sets buf = g (no dampening), as PyTorch
           update(buf, first ? SGD_GRAD : SGD_BUF, [p, g, buf], s);
-          const d = nesterov ? SGD_GRAD.add(scalar(1).mul(B)) : B;
-          update(p, P.sub(scalar(0).mul(d)), [p, g, buf], s);
+          const direction = nesterov ? SGD_GRAD.add(SGD.momentum.mul(sgdMomentumBuffer)) : sgdMomentumBuffer;
+          update(p, param.sub(SGD.lr.mul(direction)), [p, g, buf], s);
         }
       });
     },
-    config: () => ({ lr: lr0, momentum, dampening, nesterov, weightDecay }),
+    config(this: Optimizer) {
+      return { lr: this.lr, momentum, dampening, nesterov, weightDecay };
+    },
     dispose: () => state.dispose(),
-    state: (p) => state.view(p),
-  };
+    state: (p: Variable) => state.view(p),
+  });
 }
 
-const M = input(2);
-const V = input(3);
-// scalars: 0 lr, 1 beta1, 2 beta2, 3 eps, 4 weightDecay (L2), 5 bc1, 6 bc2, 7 decoupled decay
-const ADAM_GRAD = G.add(scalar(4).mul(P));
-const ADAM_M = M.mul(scalar(1)).add(scalar(1).mul(-1).add(1).mul(ADAM_GRAD));
-const ADAM_V = V.mul(scalar(2)).add(scalar(2).mul(-1).add(1).mul(ADAM_GRAD).mul(ADAM_GRAD));
-// v here is the (possibly amsgrad-maximised) second moment already updated
-const ADAM_P = P.mul(scalar(0).mul(scalar(7)).mul(-1).add(1)).sub(scalar(0).mul(M.div(scalar(5))).div(V.div(scalar(6)).sqrt().add(scalar(3))));
+// adam: inputs 2 and 3 are the first and second moments; the scalars follow ADAM's order
+const firstMoment = input(2);
+const secondMoment = input(3);
+const ADAM = {
+  lr: scalar(0), beta1: scalar(1), beta2: scalar(2), eps: scalar(3),
+  /** adam's L2 term (0 for adamW) */
+  l2: scalar(4),
+  /** 1 − β1ᵗ and 1 − β2ᵗ */
+  biasCorrection1: scalar(5), biasCorrection2: scalar(6),
+  /** adamW's decoupled decay (0 for adam) */
+  decoupledDecay: scalar(7),
+};
+const ADAM_GRAD = gradient.add(ADAM.l2.mul(param));
+const ADAM_M = firstMoment.mul(ADAM.beta1).add(oneMinus(ADAM.beta1).mul(ADAM_GRAD));
+const ADAM_V = secondMoment.mul(ADAM.beta2).add(oneMinus(ADAM.beta2).mul(ADAM_GRAD).mul(ADAM_GRAD));
+// p·(1 − lr·decay) − lr·m̂ / (√v̂ + eps), with v the (possibly amsgrad-maximised) second moment already updated
+const ADAM_P = param.mul(oneMinus(ADAM.lr.mul(ADAM.decoupledDecay)))
+  .sub(ADAM.lr.mul(firstMoment.div(ADAM.biasCorrection1)).div(secondMoment.div(ADAM.biasCorrection2).sqrt().add(ADAM.eps)));
 
 function adamLike(name: string, options: AdamOptions, decoupled: boolean): Optimizer {
-  const lr0 = check(name, "lr", options.lr ?? 1e-3, nonNeg, "a non-negative number");
-  const beta1 = check(name, "beta1", options.beta1 ?? 0.9, unit, "in [0, 1)");
-  const beta2 = check(name, "beta2", options.beta2 ?? 0.999, unit, "in [0, 1)");
-  const eps = check(name, "eps", options.eps ?? 1e-8, nonNeg, "a non-negative number");
-  const weightDecay = check(name, "weightDecay", options.weightDecay ?? (decoupled ? 1e-2 : 0), nonNeg, "a non-negative number");
-  const amsgrad = options.amsgrad ?? false;
+  const o = readOptions(name, options, ADAM_OPTIONS);
+  const lr0 = o.lr ?? 1e-3;
+  const beta1 = o.beta1 ?? 0.9;
+  const beta2 = o.beta2 ?? 0.999;
+  const eps = o.eps ?? 1e-8;
+  const weightDecay = o.weightDecay ?? (decoupled ? 1e-2 : 0);
+  const amsgrad = o.amsgrad ?? false;
   const state = new State();
   let t = 0;
-  return {
+  return withLearningRate(name, lr0, {
     name,
-    lr: lr0,
-    step(params, grads) {
+    step(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
       t++;
       const bc1 = 1 - beta1 ** t;
       const bc2 = 1 - beta2 ** t;
@@ -180,8 +242,10 @@ function adamLike(name: string, options: AdamOptions, decoupled: boolean): Optim
         for (const [p, g] of pairs(name, params, grads)) {
           const m = state.get(p, "m");
           const v = state.get(p, "v");
-          if (kernel && !amsgrad && g.backend === engine.backend && p.backend === engine.backend) {
-            // one fused pass over the parameter, its gradient and both moments, in place
+          if (kernel && !amsgrad) {
+            // one fused pass over the parameter, its gradient and both moments, in place; the kernel reads
+            // buffer ids, so state made on another backend (before a setBackend) moves here first
+            for (const t of [p, g, m, v]) onActiveBackend(t, name);
             kernel({
               param: p.exclusiveStorageId(), grad: g.storage.id, m: m.exclusiveStorageId(), v: v.exclusiveStorageId(), size: p.size,
               lr: this.lr, beta1, beta2, eps, biasCorrection1: bc1, biasCorrection2: bc2, weightDecay: l2, decoupledWeightDecay: decay,
@@ -199,10 +263,12 @@ function adamLike(name: string, options: AdamOptions, decoupled: boolean): Optim
         }
       });
     },
-    config: () => ({ lr: lr0, beta1, beta2, eps, weightDecay, amsgrad }),
+    config(this: Optimizer) {
+      return { lr: this.lr, beta1, beta2, eps, weightDecay, amsgrad };
+    },
     dispose: () => state.dispose(),
-    state: (p) => state.view(p),
-  };
+    state: (p: Variable) => state.view(p),
+  });
 }
 
 /** Adam (PyTorch semantics: bias-corrected moments, eps added to √v̂; weightDecay adds an L2 term to the gradient). */
@@ -217,23 +283,24 @@ export function adamW(options: AdamOptions = {}): Optimizer {
 
 /** RMSprop (PyTorch semantics: square average with smoothing alpha, eps outside the root, optional momentum and centering). */
 export function rmsprop(options: RmspropOptions = {}): Optimizer {
-  const lr0 = check("rmsprop", "lr", options.lr ?? 1e-2, nonNeg, "a non-negative number");
-  const alpha = check("rmsprop", "alpha", options.alpha ?? 0.99, unit, "in [0, 1)");
-  const eps = check("rmsprop", "eps", options.eps ?? 1e-8, nonNeg, "a non-negative number");
-  const momentum = check("rmsprop", "momentum", options.momentum ?? 0, nonNeg, "a non-negative number");
-  const weightDecay = check("rmsprop", "weightDecay", options.weightDecay ?? 0, nonNeg, "a non-negative number");
-  const centered = options.centered ?? false;
+  const o = readOptions("rmsprop", options, RMSPROP_OPTIONS);
+  const lr0 = o.lr ?? 1e-2;
+  const alpha = o.alpha ?? 0.99;
+  const eps = o.eps ?? 1e-8;
+  const momentum = o.momentum ?? 0;
+  const weightDecay = o.weightDecay ?? 0;
+  const centered = o.centered ?? false;
   const state = new State();
-  // inputs: 0 p, 1 g, 2 squareAvg, 3 gradAvg, 4 momentumBuf; scalars: 0 lr, 1 alpha, 2 eps, 3 momentum, 4 weightDecay
-  const grad = G.add(scalar(4).mul(P));
-  const sq = input(2);
-  const ga = input(3);
-  const buf = input(4);
-  const denom = (centered ? sq.sub(ga.mul(ga)) : sq).sqrt().add(scalar(2));
-  return {
+  // inputs: param, gradient, then the square average, the gradient average and the momentum buffer
+  const squareAverage = input(2);
+  const gradientAverage = input(3);
+  const momentumBuffer = input(4);
+  const RMS = { lr: scalar(0), alpha: scalar(1), eps: scalar(2), momentum: scalar(3), weightDecay: scalar(4) };
+  const grad = gradient.add(RMS.weightDecay.mul(param));
+  const denom = (centered ? squareAverage.sub(gradientAverage.mul(gradientAverage)) : squareAverage).sqrt().add(RMS.eps);
+  return withLearningRate("rmsprop", lr0, {
     name: "rmsprop",
-    lr: lr0,
-    step(params, grads) {
+    step(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
       const s = [this.lr, alpha, eps, momentum, weightDecay];
       noGrad(() => {
         for (const [p, g] of pairs("rmsprop", params, grads)) {
@@ -241,21 +308,23 @@ export function rmsprop(options: RmspropOptions = {}): Optimizer {
           const avg = centered ? state.get(p, "gradAvg") : square;
           const mbuf = momentum > 0 ? state.get(p, "momentum") : square;
           const ins = (): Tensor[] => [p, g, square, avg, mbuf];
-          update(square, sq.mul(scalar(1)).add(scalar(1).mul(-1).add(1).mul(grad).mul(grad)), ins(), s);
-          if (centered) update(avg, ga.mul(scalar(1)).add(scalar(1).mul(-1).add(1).mul(grad)), ins(), s);
+          update(square, squareAverage.mul(RMS.alpha).add(oneMinus(RMS.alpha).mul(grad).mul(grad)), ins(), s);
+          if (centered) update(avg, gradientAverage.mul(RMS.alpha).add(oneMinus(RMS.alpha).mul(grad)), ins(), s);
           if (momentum > 0) {
-            update(mbuf, buf.mul(scalar(3)).add(grad.div(denom)), ins(), s);
-            update(p, P.sub(scalar(0).mul(buf)), ins(), s);
+            update(mbuf, momentumBuffer.mul(RMS.momentum).add(grad.div(denom)), ins(), s);
+            update(p, param.sub(RMS.lr.mul(momentumBuffer)), ins(), s);
           } else {
-            update(p, P.sub(scalar(0).mul(grad).div(denom)), ins(), s);
+            update(p, param.sub(RMS.lr.mul(grad).div(denom)), ins(), s);
           }
         }
       });
     },
-    config: () => ({ lr: lr0, alpha, eps, momentum, centered, weightDecay }),
+    config(this: Optimizer) {
+      return { lr: this.lr, alpha, eps, momentum, centered, weightDecay };
+    },
     dispose: () => state.dispose(),
-    state: (p) => state.view(p),
-  };
+    state: (p: Variable) => state.view(p),
+  });
 }
 
 export type OptimizerName = "sgd" | "adam" | "adamW" | "rmsprop";
@@ -263,13 +332,15 @@ export type OptimizerName = "sgd" | "adam" | "adamW" | "rmsprop";
 /** An optimizer object, or a name with default settings. */
 export type OptimizerSpec = Optimizer | OptimizerName;
 
+const OPTIMIZERS: ReadonlyMap<string, () => Optimizer> = new Map([["sgd", () => sgd()], ["adam", () => adam()], ["adamW", () => adamW()], ["rmsprop", () => rmsprop()]]);
+
+/** An optimizer object, or a new one with default settings for a name ("did you mean" for a typo). */
 export function resolveOptimizer(spec: OptimizerSpec): Optimizer {
-  if (typeof spec === "object" && spec && typeof spec.step === "function") return spec;
-  switch (spec) {
-    case "sgd": return sgd();
-    case "adam": return adam();
-    case "adamW": return adamW();
-    case "rmsprop": return rmsprop();
-    default: throw new ArgumentError(`optimizer must be one of sgd, adam, adamW, rmsprop or an optimizer object, got ${fmtValue(spec)}`);
-  }
+  if (typeof spec === "object" && spec !== null && typeof (spec as Partial<Optimizer>).step === "function") return spec;
+  const names = [...OPTIMIZERS.keys()];
+  const usage = `use one of ${names.join(", ")} or an optimizer object such as adam({ lr: 0.001 })`;
+  if (typeof spec !== "string") throw new ArgumentError(`optimizer must be a name or an optimizer object, got ${describeValue(spec)}; ${usage}`);
+  const make = OPTIMIZERS.get(spec);
+  if (!make) throw new ArgumentError(`unknown optimizer ${JSON.stringify(spec)}${didYouMean(spec, names)}; ${usage}`);
+  return make();
 }

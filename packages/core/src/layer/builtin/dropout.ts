@@ -1,7 +1,8 @@
-import { binary, input, where } from "../expr/expr.js";
-import { ConfigReader, defineLayer } from "../layer/registry.js";
-import { uniform } from "../ops/create.js";
-import { fused } from "../ops/fused.js";
+import { releaseTemporaries } from "../../autograd/record.js";
+import { binary, input, where } from "../../expr/expr.js";
+import { ConfigReader, defineLayer } from "../define.js";
+import { uniform } from "../../ops/create.js";
+import { fused } from "../../ops/fused.js";
 
 export interface DropoutConfig {
   /** Fraction of units zeroed while training, in [0, 1). */
@@ -29,10 +30,13 @@ export const dropout = defineLayer<DropoutConfig>({
       call: (x, ctx) => {
         if (!ctx.training || config.rate === 0) return x;
         const u = uniform(x.shape, { seed: ctx.nextSeed() });
-        const y = fused("dropout", program, [x, u]);
-        if (!y.requiresGrad) u.dispose();
-        return y;
+        return releaseTemporaries(fused("dropout", program, [x, u]), u);
       },
     };
   },
 });
+
+/** This layer's entry in {@link LayerRegistry} (gathered in ../spec.ts), declared beside its implementation. */
+export interface DropoutEntry {
+  dropout: DropoutConfig;
+}

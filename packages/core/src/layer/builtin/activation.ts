@@ -1,8 +1,8 @@
-import { applyActivation, trainableParams } from "../activation/apply.js";
-import type { BoundActivation } from "../activation/contract.js";
-import { resolveActivation } from "../activation/registry.js";
-import { ConfigReader, defineLayer } from "../layer/registry.js";
-import type { Variable } from "../tensor/variable.js";
+import { applyActivation, trainableParams } from "../../activation/apply.js";
+import type { BoundActivation } from "../../activation/contract.js";
+import { resolveActivation } from "../../activation/registry.js";
+import { ConfigReader, defineLayer } from "../define.js";
+import type { Variable } from "../../tensor/variable.js";
 
 export interface ActivationLayerConfig {
   readonly activation: BoundActivation;
@@ -30,3 +30,8 @@ export const activationLayer = defineLayer<ActivationLayerConfig>({
     return { outputShape: inputShape, call: (x) => applyActivation(x, act, weights) };
   },
 });
+
+/** This layer's entry in {@link LayerRegistry} (gathered in ../spec.ts), declared beside its implementation. */
+export interface ActivationLayerEntry {
+  activation: ActivationLayerConfig;
+}

@@ -1,8 +1,8 @@
-import { ConfigReader, defineLayer } from "../layer/registry.js";
-import { constant, input, scalar } from "../expr/expr.js";
-import { add, mul, sub } from "../ops/elementwise.js";
-import { fused } from "../ops/fused.js";
-import { mean } from "../ops/reduce.js";
+import { ConfigReader, defineLayer } from "../define.js";
+import { constant, input, scalar } from "../../expr/expr.js";
+import { add, mul, sub } from "../../ops/elementwise.js";
+import { fused } from "../../ops/fused.js";
+import { mean } from "../../ops/reduce.js";
 
 // 1/sqrt(var + eps) in one pass; eps is a run-time scalar
 const RSQRT = constant(1).div(input(0).add(scalar(0)).sqrt());
@@ -51,3 +51,8 @@ export const layerNormalization = defineLayer<LayerNormalizationConfig>({
     };
   },
 });
+
+/** This layer's entry in {@link LayerRegistry} (gathered in ../spec.ts), declared beside its implementation. */
+export interface LayerNormalizationEntry {
+  layerNormalization: LayerNormalizationConfig;
+}

@@ -1,20 +1,23 @@
-import { activationProgram, applyActivation, trainableParams } from "../activation/apply.js";
-import type { BoundActivation } from "../activation/contract.js";
-import { resolveActivation } from "../activation/registry.js";
-import { noGrad, record } from "../autograd/tape.js";
-import { derive } from "../expr/derive.js";
-import { type Expr, input, mapExpr } from "../expr/expr.js";
-import { ShapeError, fmtShape } from "../errors.js";
-import { defineLayer, ConfigReader } from "../layer/registry.js";
-import { add } from "../ops/elementwise.js";
-import { fused } from "../ops/fused.js";
-import { matmul } from "../ops/matmul.js";
-import { sum } from "../ops/reduce.js";
-import { reshape } from "../ops/shape-ops.js";
-import { Storage, engine } from "../tensor/engine.js";
-import { Tensor } from "../tensor/tensor.js";
-import type { Variable } from "../tensor/variable.js";
-import { type InitializerSpec, checkInitializer } from "../training/initializers.js";
+import { type ActivationProgram, activationProgram, applyActivation, trainableParams } from "../../activation/apply.js";
+import type { BoundActivation } from "../../activation/contract.js";
+import { resolveActivation } from "../../activation/registry.js";
+import { noGrad, record, releaseTemporaries } from "../../autograd/record.js";
+import { derive } from "../../expr/derive.js";
+import { type Expr, input, mapExpr } from "../../expr/expr.js";
+import { ShapeError, fmtShape } from "../../errors.js";
+import { defineLayer, ConfigReader } from "../define.js";
+import { add } from "../../ops/elementwise.js";
+import { fused } from "../../ops/fused.js";
+import { onActiveBackend } from "../../ops/kernel.js";
+import { matmul } from "../../ops/matmul.js";
+import { sum } from "../../ops/reduce.js";
+import { reshape } from "../../ops/shape-ops.js";
+import { engine } from "../../tensor/engine.js";
+import { Storage } from "../../tensor/storage.js";
+import { sizeOf } from "../../tensor/shape.js";
+import { Tensor } from "../../tensor/tensor.js";
+import type { Variable } from "../../tensor/variable.js";
+import { type InitializerSpec, checkInitializer } from "../initializers.js";
 
 export interface DenseConfig {
   /** Output features. */
@@ -40,35 +43,47 @@ function substitute(e: Expr, z: Expr): Expr {
  */
 function fusedDense(x: Tensor, kernel: Variable, bias: Variable | undefined, act: BoundActivation): Tensor {
   const prog = activationProgram(act);
+  const programs = densePrograms(prog);
   const backend = engine.backend;
+  // the epilogue kernel reads buffer ids directly: weights made on another backend move here first
+  for (const t of [x, kernel, bias]) if (t) onActiveBackend(t, "dense");
   const epilogue = backend.kernels?.matmulEpilogue;
   const recording = engine.noGradDepth === 0 && [x, kernel, bias].some((t) => t?.requiresGrad);
   const [batch, inF] = [x.shape[0]!, x.shape[1]!];
   const units = kernel.shape[1]!;
   let pre: Tensor; // what the backward pass reads z from: z itself, or x·W when the bias is added on the fly
   let a: Tensor;
-  let zExpr: Expr;
+  let dfdz: Expr; // f'(z) over [pre, bias, a]
   if (epilogue) {
-    const out = backend.alloc(batch * units);
-    const z = recording ? backend.alloc(batch * units) : undefined;
-    epilogue({
-      a: x.storage.id, b: kernel.storage.id, out, batch: 1, m: batch, n: units, k: inF, transposeA: false, transposeB: false,
-      aBatchStride: 0, bBatchStride: 0, bias: bias?.storage.id, activation: prog.program, scalars: prog.scalars, preActivation: z,
-    });
-    a = new Tensor(new Storage(backend, out, batch * units), [batch, units]);
+    const size = sizeOf([batch, units]);
+    const out = backend.alloc(size);
+    let z: typeof out | undefined;
+    try {
+      // a failure here (z out of memory, a kernel error) frees what this call allocated
+      z = recording ? backend.alloc(size) : undefined;
+      epilogue({
+        a: x.storage.id, b: kernel.storage.id, out, batch: 1, m: batch, n: units, k: inF, transposeA: false, transposeB: false,
+        aBatchStride: 0, bBatchStride: 0, bias: bias?.storage.id, activation: prog.program, scalars: prog.scalars, preActivation: z,
+      });
+    } catch (e) {
+      backend.free(out);
+      if (z !== undefined) backend.free(z);
+      throw e;
+    }
+    a = new Tensor(new Storage(backend, out, size), [batch, units]);
     if (!recording) return a;
-    pre = new Tensor(new Storage(backend, z!, batch * units), [batch, units]);
-    zExpr = input(0);
+    pre = new Tensor(new Storage(backend, z!, size), [batch, units]);
+    dfdz = programs.derivativeOfZ;
   } else {
     pre = noGrad(() => matmul(x, kernel));
-    zExpr = bias ? input(0).add(input(1)) : input(0);
-    a = noGrad(() => fused(act.plugin.name, substitute(prog.program, zExpr), bias ? [pre, bias] : [pre], prog.scalars));
+    const forward = bias ? programs.withBias : programs.withoutBias;
+    dfdz = forward.derivative;
+    a = noGrad(() => fused(act.plugin.name, forward.program, bias ? [pre, bias] : [pre], prog.scalars));
     if (!recording) {
       pre.dispose();
       return a;
     }
   }
-  const dfdz = substitute(prog.dx ?? derive(prog.program, 0), zExpr);
   return record(a, "dense", bias ? [x, kernel, bias] : [x, kernel], (g) => {
     const dz = dfdz.node.kind === "const" && dfdz.node.value === 1 ? g : fused("dense'", input(3).mul(dfdz), [pre, bias ?? pre, a, g], prog.scalars);
     return [
@@ -79,9 +94,30 @@ function fusedDense(x: Tensor, kernel: Variable, bias: Variable | undefined, act
   });
 }
 
-function isPlainSoftmax(act: BoundActivation): boolean {
-  const { axis = -1, temperature = 1 } = act.params;
-  return act.plugin.name === "softmax" && temperature === 1 && (axis === -1 || axis === 1);
+/** Whether the activation declares that it is the softmax over the features of Dense's 2-D output. */
+function isSoftmaxOverFeatures(act: BoundActivation): boolean {
+  return act.plugin.type === "axis" && act.plugin.crossEntropyFromLogits?.(act.params, 2) === true;
+}
+
+/** Dense's programs for one activation: f(z) and f'(z) with z read as pre (+ bias), and f'(z) for the epilogue's z. */
+interface DensePrograms {
+  readonly withBias: { readonly program: Expr; readonly derivative: Expr };
+  readonly withoutBias: { readonly program: Expr; readonly derivative: Expr };
+  readonly derivativeOfZ: Expr;
+}
+
+// built once per activation program, not on every forward pass and step (deriving is symbolic work)
+const densePrograms_ = new WeakMap<ActivationProgram, DensePrograms>();
+
+function densePrograms(prog: ActivationProgram): DensePrograms {
+  let p = densePrograms_.get(prog);
+  if (!p) {
+    const dfdx = prog.dx ?? derive(prog.program, 0);
+    const over = (z: Expr) => ({ program: substitute(prog.program, z), derivative: substitute(dfdx, z) });
+    p = { withBias: over(input(0).add(input(1))), withoutBias: over(input(0)), derivativeOfZ: substitute(dfdx, input(0)) };
+    densePrograms_.set(prog, p);
+  }
+  return p;
 }
 
 /** The dense (fully connected) layer: a = f(x·W + b), W of shape [in, units]. */
@@ -112,13 +148,14 @@ export const dense = defineLayer<DenseConfig>({
       const perChannel = act.plugin.params[k]!.perChannel;
       actWeights[k] = ctx.addWeight(`activation.${k}`, perChannel ? [config.units] : [1], { name: "constant", value: act.params[k] as number });
     }
-    const canFuse = act.plugin.type === "elementwise" && Object.keys(actWeights).length === 0;
+    // the fused path runs the activation's formula; a hand-written kernel for the active backend is honoured
+    // by taking the unfused path, where applyActivation runs it (checked per call: the backend can change)
+    const plugin = act.plugin;
+    const canFuse = plugin.type === "elementwise" && Object.keys(actWeights).length === 0;
+    const fuses = (): boolean => canFuse && plugin.kernels?.[engine.backend.name] === undefined;
     const linearPart = (x2: Tensor): Tensor => {
       const mm = matmul(x2, kernel);
-      if (!bias) return mm;
-      const z = add(mm, bias);
-      if (!mm.requiresGrad) mm.dispose();
-      return z;
+      return bias ? releaseTemporaries(add(mm, bias), mm) : mm;
     };
     // Dense acts on the last axis; other leading axes are flattened into the batch
     const flat = (x: Tensor, f: (x2: Tensor) => Tensor): Tensor => {
@@ -134,16 +171,17 @@ export const dense = defineLayer<DenseConfig>({
       outputShape: [...inputShape.slice(0, -1), config.units],
       call: (x) =>
         flat(x, (x2) => {
-          if (canFuse) return fusedDense(x2, kernel, bias, act);
+          if (fuses()) return fusedDense(x2, kernel, bias, act);
           const z = linearPart(x2);
-          const y = applyActivation(z, act, actWeights);
-          if (!z.requiresGrad) z.dispose();
-          return y;
+          return releaseTemporaries(applyActivation(z, act, actWeights), z);
         }),
       // a plain softmax over the features lets cross-entropy be computed from the logits (fused and stable)
-      ...(isPlainSoftmax(act) ? { logits: (x: Tensor) => flat(x, linearPart) } : {}),
+      ...(isSoftmaxOverFeatures(act) ? { logits: (x: Tensor) => flat(x, linearPart) } : {}),
     };
   },
 });
 
-
+/** This layer's entry in {@link LayerRegistry} (gathered in ../spec.ts), declared beside its implementation. */
+export interface DenseEntry {
+  dense: DenseConfig;
+}

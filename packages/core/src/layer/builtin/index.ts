@@ -1,4 +1,4 @@
-import { defineLayerFamily } from "../layer/registry.js";
+import { defineLayerFamily } from "../define.js";
 import { activationLayer } from "./activation.js";
 import { dense } from "./dense.js";
 import { dropout } from "./dropout.js";
@@ -11,10 +11,16 @@ export type { ActivationLayerConfig } from "./activation.js";
 export type { DropoutConfig } from "./dropout.js";
 export type { LayerNormalizationConfig } from "./layer-normalization.js";
 
-/** The layers built into the core; registered in the core's layer registry from the start. */
-export const builtinLayers = defineLayerFamily({
+/**
+ * The layers built into the core. The layer registry starts with them (its documented default), so they need
+ * no `use(...)`; a layer package outside core registers the same way as this family would.
+ */
+export const coreLayers = defineLayerFamily({
   name: "core-layers",
   package: "@neurite/core",
   version: "0.1.0",
   layers: [dense, activationLayer, dropout, flatten, layerNormalization],
 });
+
+/** @deprecated the former name of {@link coreLayers}. */
+export const builtinLayers = coreLayers;

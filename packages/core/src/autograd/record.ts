@@ -1,0 +1,42 @@
+import { engine } from "../tensor/engine.js";
+import type { Tensor } from "../tensor/tensor.js";
+
+/**
+ * Records that `out` was computed from `inputs`, when a gradient is being taken with respect to one of them.
+ * `backward` maps the gradient of `out` to the gradient of each input (undefined where none flows).
+ */
+export function record(
+  out: Tensor,
+  op: string,
+  inputs: readonly Tensor[],
+  backward: (g: Tensor) => readonly (Tensor | undefined)[],
+): Tensor {
+  if (engine.noGradDepth > 0 || !inputs.some((t) => t.requiresGrad)) return out;
+  out.requiresGrad = true;
+  out.node = { op, inputs, backward };
+  return out;
+}
+
+/** Runs fn without recording gradients (optimizer updates, evaluation). */
+export function noGrad<T>(fn: () => T): T {
+  engine.noGradDepth++;
+  try {
+    return fn();
+  } finally {
+    engine.noGradDepth--;
+  }
+}
+
+/**
+ * Frees the temporaries that computed `result`, unless a gradient is being recorded through it: the recorded
+ * graph then still reads them, and the enclosing gradient scope frees them. Returns `result`.
+ */
+export function releaseTemporaries<T extends Tensor>(result: T, ...temporaries: readonly Tensor[]): T {
+  if (!result.requiresGrad) for (const t of temporaries) t.dispose();
+  return result;
+}
+
+/** Whether a gradient is being recorded now (inside valueAndGrad and friends, outside noGrad). */
+export function isRecordingGradients(): boolean {
+  return engine.recordingDepth > 0 && engine.noGradDepth === 0;
+}
