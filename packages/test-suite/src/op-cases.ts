@@ -6,6 +6,7 @@ import {
   type Tensor, abs, add, broadcastTo, clip, clone, concat, div, elementwise, erf, exp, expandDims, expm1, floor, gather,
   greater, isNaN, lessEqual, log, log1p, logSumExp, matmul, max, maximum, mean, min, minimum, mul, narrow, neg, oneHot,
   permute, pow, reshape, sigmoid, sign, slice, sqrt, square, squeeze, stack, sub, sum, tanh, tensor, transpose, where,
+  sin, cos, tan, atan, sinh, cosh, asinh, atanh, reciprocal, rsqrt, exp2, log2, hypot,
 } from "@neurite/core";
 import { distinct, grid, mask, rand } from "./cases.js";
 import type { GradCase } from "./gradcheck.js";
@@ -41,6 +42,18 @@ const UNARY: Unary[] = [
   ["clip(x, -0.5, 0.7)", (x) => clip(x, -0.5, 0.7), (v) => Math.min(0.7, Math.max(-0.5, v)), -2, 2],
   ["x * (x > 0.3)", (x) => mul(x, greater(x, 0.3)), (v) => (v > 0.3 ? v : 0), -2, 2],
   ["elementwise softsign", (x) => elementwise((e) => e.div(e.abs().add(1)), [x]), (v) => v / (1 + Math.abs(v)), -2, 2, 0.1],
+  ["sin", sin, Math.sin, -3, 3],
+  ["cos", cos, Math.cos, -3, 3],
+  ["tan", tan, Math.tan, -1.2, 1.2],
+  ["atan", atan, Math.atan, -3, 3],
+  ["sinh", sinh, Math.sinh, -2, 2],
+  ["cosh", cosh, Math.cosh, -2, 2],
+  ["asinh", asinh, Math.asinh, -3, 3],
+  ["atanh", atanh, Math.atanh, -0.8, 0.8],
+  ["reciprocal", reciprocal, (v) => 1 / v, -2, 2, 0.4],
+  ["rsqrt", rsqrt, (v) => 1 / Math.sqrt(v), 0.3, 3],
+  ["exp2", exp2, (v) => 2 ** v, -2, 2],
+  ["log2", log2, Math.log2, 0.3, 3],
 ];
 
 type Binary = [name: string, f: (a: Tensor, b: Tensor) => Tensor, ref: (a: number, b: number) => number];
@@ -53,6 +66,7 @@ const BINARY: Binary[] = [
   ["pow", pow, (a, b) => a ** b],
   ["maximum", maximum, Math.max],
   ["minimum", minimum, Math.min],
+  ["hypot", hypot, Math.hypot],
 ];
 
 /** Broadcast pairs: same shape, a trailing vector, two-sided broadcasting, a rank-0 operand. */

@@ -213,7 +213,8 @@ export function dot(x: Nd, w: Nd): number {
 
 /** The error function in float64 (Abramowitz–Stegun 7.1.26 is too coarse; this is a Taylor / continued-fraction pair). */
 export function erfRef(x: number): number {
-  if (Number.isNaN(x)) return NaN;
+  // erf is odd: NaN and ±0 are their own images
+  if (Number.isNaN(x) || x === 0) return x;
   const ax = Math.abs(x);
   let r: number;
   if (ax < 2.5) {

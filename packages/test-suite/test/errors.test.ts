@@ -26,6 +26,8 @@ function cases(): Case[] {
     ["stack", () => stack([a, zeros([3, 2])]), ShapeError, /concat: shapes \[1, 2, 3\], \[1, 3, 2\]/],
     ["reshape", () => reshape(a, [4, -1]), ShapeError, "reshape: cannot reshape [2, 3] (6 elements) into [4, -1]"],
     ["reshape size", () => reshape(a, [7]), ShapeError, /cannot reshape \[2, 3\] \(6 elements\) into \[7\]/],
+    // a shape that is not an array is named, not a TypeError from inside reshape
+    ["reshape non-array", () => reshape(a, "6" as unknown as number[]), ArgumentError, 'reshape: new shape must be an array of non-negative integers (one may be -1), got "6"'],
     ["mse", () => mse(a, zeros([3, 2])), ShapeError, "mse: targets [2, 3] and predictions [3, 2] must have the same shape"],
     ["tensor", () => tensor([1, 2, 3], [2]), ShapeError, /3 values cannot fill shape \[2\]/],
     // axes: the op, the axis and the valid range

@@ -59,7 +59,9 @@ test("removeBackend unregisters and releases; the name can be registered again",
   await expect(setBackend("cpu-removable")).rejects.toThrow(/unknown backend "cpu-removable"/);
   use(extra);
   await setBackend("cpu-removable");
-  expect(tensor([2]).item()).toBe(2);
+  const t = tensor([2]);
+  expect(t.item()).toBe(2);
+  t.dispose(); // removing the active backend refuses while tensors live on it
   removeBackend("cpu-removable");
 });
 

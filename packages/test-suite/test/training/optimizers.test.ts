@@ -152,3 +152,15 @@ describe("optimizers against hand-written float64 updates", () => {
     expect(() => adam({ beta1: 1 })).toThrow(/beta1 must be in \[0, 1\), got 1/);
   });
 });
+
+describe("config()", () => {
+  it("reports the learning rate in use, not the initial one", () => {
+    for (const make of [() => sgd({ lr: 0.1 }), () => adam({ lr: 0.1 }), () => adamW({ lr: 0.1 }), () => rmsprop({ lr: 0.1 })]) {
+      const opt = make();
+      expect(opt.config().lr).toBe(0.1);
+      opt.lr = 0.025;
+      expect(opt.config().lr).toBe(0.025);
+      opt.dispose();
+    }
+  });
+});

@@ -49,8 +49,12 @@ function predictions(m: Sequential): Float32Array {
   return v;
 }
 
-/** A deep copy of the JSON half, to tamper with. */
-const jsonCopy = (): ModelJSON => JSON.parse(JSON.stringify(saved.json)) as ModelJSON;
+/** A deep copy of the JSON half, to tamper with: without its checksum, so each edit reaches the check it names. */
+const jsonCopy = (): ModelJSON => {
+  const json = JSON.parse(JSON.stringify(saved.json)) as { -readonly [K in keyof ModelJSON]: ModelJSON[K] };
+  delete json.jsonCrc32;
+  return json;
+};
 
 describe("save and load", () => {
   it("reproduces predictions bit for bit, and every weight", () => {
