@@ -1,4 +1,5 @@
 import type { ElementwiseActivation } from "./contract.js";
+import { CORE_VERSION } from "../shared.js";
 
 /** The identity f(x) = x ("no activation"): built into the core as the Dense default, as in Keras. */
 export const linear: ElementwiseActivation<Record<string, never>> = {
@@ -7,7 +8,7 @@ export const linear: ElementwiseActivation<Record<string, never>> = {
   name: "linear",
   family: "core",
   package: "@neurite/core",
-  version: "0.1.0",
+  version: CORE_VERSION,
   description: "x (the identity: a layer without a non-linearity)",
   params: {},
   meta: { range: [-Infinity, Infinity], monotonic: true, smoothAtZero: true },

@@ -3,6 +3,7 @@ import type { BoundActivation } from "../../activation/contract.js";
 import { resolveActivation } from "../../activation/registry.js";
 import { ConfigReader, defineLayer } from "../define.js";
 import type { Variable } from "../../tensor/variable.js";
+import { CORE_VERSION } from "../../shared.js";
 
 export interface ActivationLayerConfig {
   readonly activation: BoundActivation;
@@ -13,7 +14,7 @@ export interface ActivationLayerConfig {
 export const activationLayer = defineLayer<ActivationLayerConfig>({
   name: "activation",
   package: "@neurite/core",
-  version: "0.1.0",
+  version: CORE_VERSION,
   description: "a = f(x) for an activation plugin",
   configure(config) {
     const r = new ConfigReader("activation", config, ["activation", "inputShape"]);

@@ -18,6 +18,7 @@ import { sizeOf } from "../../tensor/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
 import type { Variable } from "../../tensor/variable.js";
 import { type InitializerSpec, checkInitializer } from "../initializers.js";
+import { CORE_VERSION } from "../../shared.js";
 
 export interface DenseConfig {
   /** Output features. */
@@ -124,7 +125,7 @@ function densePrograms(prog: ActivationProgram): DensePrograms {
 export const dense = defineLayer<DenseConfig>({
   name: "dense",
   package: "@neurite/core",
-  version: "0.1.0",
+  version: CORE_VERSION,
   description: "fully connected: a = f(x·W + b), W of shape [in, units]",
   configure(config) {
     const r = new ConfigReader("dense", config, ["units", "activation", "useBias", "kernelInitializer", "biasInitializer", "inputShape"]);

@@ -3,6 +3,7 @@ import { binary, input, where } from "../../expr/expr.js";
 import { ConfigReader, defineLayer } from "../define.js";
 import { uniform } from "../../ops/create.js";
 import { fused } from "../../ops/fused.js";
+import { CORE_VERSION } from "../../shared.js";
 
 export interface DropoutConfig {
   /** Fraction of units zeroed while training, in [0, 1). */
@@ -14,7 +15,7 @@ export interface DropoutConfig {
 export const dropout = defineLayer<DropoutConfig>({
   name: "dropout",
   package: "@neurite/core",
-  version: "0.1.0",
+  version: CORE_VERSION,
   description: "zeroes units with probability rate while training (scaled by 1/(1 − rate)); identity at inference",
   configure(config) {
     const r = new ConfigReader("dropout", config, ["rate", "inputShape"]);

@@ -1,5 +1,6 @@
 import { ConfigReader, defineLayer } from "../define.js";
 import { reshape } from "../../ops/shape-ops.js";
+import { CORE_VERSION } from "../../shared.js";
 
 /** Flatten's configuration: only the input shape, when it is the first layer. */
 export interface FlattenConfig {
@@ -10,7 +11,7 @@ export interface FlattenConfig {
 export const flatten = defineLayer<FlattenConfig>({
   name: "flatten",
   package: "@neurite/core",
-  version: "0.1.0",
+  version: CORE_VERSION,
   description: "reshapes [batch, ...] to [batch, product of the rest]",
   configure(config) {
     // inputShape is kept: a model that starts with flatten is built from it, like one that starts with dense

@@ -4,6 +4,7 @@ import { dense } from "./dense.js";
 import { dropout } from "./dropout.js";
 import { flatten } from "./flatten.js";
 import { layerNormalization } from "./layer-normalization.js";
+import { CORE_VERSION } from "../../shared.js";
 
 export { activationLayer, dense, dropout, flatten, layerNormalization };
 export type { DenseConfig } from "./dense.js";
@@ -18,7 +19,7 @@ export type { LayerNormalizationConfig } from "./layer-normalization.js";
 export const coreLayers = defineLayerFamily({
   name: "core-layers",
   package: "@neurite/core",
-  version: "0.1.0",
+  version: CORE_VERSION,
   layers: [dense, activationLayer, dropout, flatten, layerNormalization],
 });
 
