@@ -1,4 +1,4 @@
-import { brandClass, brandInstance } from "./shared.js";
+import { brandClass, brandInstance } from "./process-state.js";
 
 /**
  * Every error Neurite throws is a {@link NeuriteError}; the subclasses say what kind of mistake it was.

@@ -4,7 +4,7 @@
  * the parameter declarations well-formed, and the formula and derivative run once on symbolic inputs, where
  * they must return expressions built by the core. A declaration that fails registers nothing.
  */
-import { sharedBrand } from "../shared.js";
+import { sharedBrand } from "../process-state.js";
 import { derive } from "../expr/derive.js";
 import { type Expr, exprArity } from "../expr/expr.js";
 import { ArgumentError, NeuriteError, RegistryError, fmtValue } from "../errors.js";

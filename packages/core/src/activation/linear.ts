@@ -1,5 +1,5 @@
 import type { ElementwiseActivation } from "./contract.js";
-import { CORE_VERSION } from "../shared.js";
+import { CORE_VERSION } from "../process-state.js";
 
 /** The identity f(x) = x ("no activation"): built into the core as the Dense default, as in Keras. */
 export const linear: ElementwiseActivation<Record<string, never>> = {

@@ -1,4 +1,4 @@
-import { sharedBrand, sharedState } from "../shared.js";
+import { sharedBrand, sharedState } from "../process-state.js";
 import { ArgumentError, RegistryError, fmtValue } from "../errors.js";
 import { Registry, type RegisterOptions } from "../registry/registry.js";
 import { ACTIVATION_PACKAGES } from "@neurite/catalog";

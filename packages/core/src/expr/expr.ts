@@ -5,7 +5,7 @@
  */
 
 import { ArgumentError } from "../errors.js";
-import { sharedState } from "../shared.js";
+import { sharedState } from "../process-state.js";
 
 /**
  * Primitives of one operand. `sigmoid` is a primitive (not 1/(1+exp(-x))) so its derivative σ(1−σ) never overflows;

@@ -23,7 +23,7 @@
  * `Expr` methods of those names: they differ in the gradient at the bounds) and `square(v)`.
  * Parameters may not reuse those names. Comparisons give 1 or 0; `where` takes `a` where `cond` is neither 0 nor NaN.
  */
-import { brandClass } from "../shared.js";
+import { brandClass } from "../process-state.js";
 import { ArgumentError } from "../errors.js";
 import { closestName } from "../validation/suggest.js";
 import { BINARY_OPS, type BinaryOp, type Expr, UNARY_OPS, binary, constant, input, param, unary, where } from "./expr.js";

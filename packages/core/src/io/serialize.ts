@@ -1,4 +1,4 @@
-import { sharedState } from "../shared.js";
+import { sharedState } from "../process-state.js";
 import type { BoundActivation } from "../activation/contract.js";
 import { deserializeActivation, serializeActivation } from "../activation/registry.js";
 import { NeuriteError, SerializationError, fmtShape } from "../errors.js";

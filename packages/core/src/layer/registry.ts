@@ -1,4 +1,4 @@
-import { sharedState } from "../shared.js";
+import { sharedState } from "../process-state.js";
 import { RegistryError } from "../errors.js";
 import { Registry } from "../registry/registry.js";
 import { coreLayers } from "./builtin/index.js";

@@ -1,5 +1,5 @@
 /** Async scopes: AsyncLocalStorage where the platform has it (Node), so concurrent scopes stay apart. */
-import { sharedState } from "../shared.js";
+import { sharedState } from "../process-state.js";
 
 /** Anything that can be disposed; tensors and variables. */
 export interface Disposable {

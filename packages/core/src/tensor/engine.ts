@@ -1,4 +1,4 @@
-import { sharedState } from "../shared.js";
+import { sharedState } from "../process-state.js";
 import type { Backend, BackendPlugin } from "../backend/contract.js";
 import { RegistryError } from "../errors.js";
 import { BACKEND_PACKAGES } from "@neurite/catalog";

@@ -1,4 +1,4 @@
-import { brandClass, brandInstance, sharedState } from "../shared.js";
+import { brandClass, brandInstance, sharedState } from "../process-state.js";
 import type { Backend } from "../backend/contract.js";
 import { NeuriteError, fmtShape } from "../errors.js";
 import type { Disposable } from "./async-scope.js";

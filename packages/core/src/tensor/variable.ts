@@ -1,4 +1,4 @@
-import { brandClass } from "../shared.js";
+import { brandClass } from "../process-state.js";
 import type { DataId } from "../backend/contract.js";
 import { ShapeError, fmtShape } from "../errors.js";
 import { input } from "../expr/expr.js";

@@ -3,7 +3,7 @@ import type { BoundActivation } from "../../activation/contract.js";
 import { resolveActivation } from "../../activation/registry.js";
 import { ConfigReader, defineLayer } from "../define.js";
 import type { Variable } from "../../tensor/variable.js";
-import { CORE_VERSION } from "../../shared.js";
+import { CORE_VERSION } from "../../process-state.js";
 
 export interface ActivationLayerConfig {
   readonly activation: BoundActivation;

@@ -18,7 +18,7 @@ import { sizeOf } from "../../tensor/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
 import type { Variable } from "../../tensor/variable.js";
 import { type InitializerSpec, checkInitializer } from "../initializers.js";
-import { CORE_VERSION } from "../../shared.js";
+import { CORE_VERSION } from "../../process-state.js";
 
 export interface DenseConfig {
   /** Output features. */

@@ -3,7 +3,7 @@ import { binary, input, where } from "../../expr/expr.js";
 import { ConfigReader, defineLayer } from "../define.js";
 import { uniform } from "../../ops/create.js";
 import { fused } from "../../ops/fused.js";
-import { CORE_VERSION } from "../../shared.js";
+import { CORE_VERSION } from "../../process-state.js";
 
 export interface DropoutConfig {
   /** Fraction of units zeroed while training, in [0, 1). */

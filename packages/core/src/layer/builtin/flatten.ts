@@ -1,6 +1,6 @@
 import { ConfigReader, defineLayer } from "../define.js";
 import { reshape } from "../../ops/shape-ops.js";
-import { CORE_VERSION } from "../../shared.js";
+import { CORE_VERSION } from "../../process-state.js";
 
 /** Flatten's configuration: only the input shape, when it is the first layer. */
 export interface FlattenConfig {

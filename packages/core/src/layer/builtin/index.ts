@@ -4,7 +4,7 @@ import { dense } from "./dense.js";
 import { dropout } from "./dropout.js";
 import { flatten } from "./flatten.js";
 import { layerNormalization } from "./layer-normalization.js";
-import { CORE_VERSION } from "../../shared.js";
+import { CORE_VERSION } from "../../process-state.js";
 
 export { activationLayer, dense, dropout, flatten, layerNormalization };
 export type { DenseConfig } from "./dense.js";

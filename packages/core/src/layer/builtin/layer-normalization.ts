@@ -3,7 +3,7 @@ import { constant, input, scalar } from "../../expr/expr.js";
 import { add, mul, sub } from "../../ops/elementwise.js";
 import { fused } from "../../ops/fused.js";
 import { mean } from "../../ops/reduce.js";
-import { CORE_VERSION } from "../../shared.js";
+import { CORE_VERSION } from "../../process-state.js";
 
 // 1/sqrt(var + eps) in one pass; eps is a run-time scalar
 const RSQRT = constant(1).div(input(0).add(scalar(0)).sqrt());

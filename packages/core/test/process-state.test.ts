@@ -1,6 +1,6 @@
 /** The compatibility rule between two copies of the core loaded in one process (see src/shared.ts). */
 import { expect, test } from "vitest";
-import { SHARED_STATE_LAYOUT, compatibleCopies, loadedCoreCopies, sharedState } from "../src/shared.js";
+import { SHARED_STATE_LAYOUT, compatibleCopies, loadedCoreCopies, sharedState } from "../src/process-state.js";
 
 const copy = (version: string, layout = SHARED_STATE_LAYOUT) => ({ version, location: "/x", layout });
 
