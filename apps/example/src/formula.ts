@@ -4,25 +4,10 @@
  * syntax, over `x`) becomes a string-formula activation, with fused kernels and the derived derivative like any
  * other; anything else is refused with both hints: the registered names it is close to, and the formula's caret.
  */
-import { type ElementwiseActivation, FormulaError, activations, defineActivation, parseFormula } from "@neurite/core";
+import { type ElementwiseActivation, FormulaError, activations, defineActivation, editDistance, parseFormula } from "@neurite/core";
 
 /** The family of activations typed on the command line (the gallery draws them in a panel of their own). */
 export const FORMULA_FAMILY = "formula";
-
-/** Levenshtein distance, for "did you mean" hints. */
-export function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = row[j]!;
-      row[j] = next;
-    }
-  }
-  return row[b.length]!;
-}
 
 /** An activation whose formula is `text`, named `name` (formulas are not registered unless the caller does). */
 export function formulaActivation(text: string, name = "formula"): ElementwiseActivation {

@@ -3,7 +3,7 @@
  * Run `neurite-example --help` (or `pnpm example --help` in the repository).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { FormulaError, NeuriteError, activations, listBackends, parseFormula, use } from "@neurite/core";
+import { FormulaError, NeuriteError, activations, editDistance, listBackends, parseFormula, use } from "@neurite/core";
 import { activationProblem, formulaActivation } from "./formula.js";
 import { quickFromEnv } from "./context.js";
 import { DATASET_NAMES, type DatasetName } from "./datasets/index.js";
@@ -90,24 +90,9 @@ function runOptions(flags: CommonFlags, command: string): RunOptions {
   return { out: flags.out, seed: flags.seed, quick: flags.quick, backend: flags.backend, command };
 }
 
-/** Levenshtein distance, for "did you mean" hints. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const next = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = row[j]!;
-      row[j] = next;
-    }
-  }
-  return row[b.length]!;
-}
-
 function unknownCommand(program: Command, name: string): CliError {
   const names = program.commands.map((c) => c.name()).filter((n) => n !== "help");
-  const near = names.filter((n) => distance(n, name) <= 2);
+  const near = names.filter((n) => editDistance(n, name) <= 2);
   const hint = near.length ? ` Did you mean ${near.join(" or ")}?` : "";
   return new CliError(`unknown command "${name}".${hint} Commands: ${names.join(", ")} (run with --help for details).`, USAGE_EXIT);
 }

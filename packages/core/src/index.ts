@@ -7,6 +7,7 @@
 // layer/registry.ts).
 
 export * from "./errors.js";
+export { closestName, didYouMean, editDistance } from "./validation/suggest.js";
 export { CORE_VERSION, loadedCoreCopies, type CoreCopy } from "./process-state.js";
 // expressions
 export * as expr from "./expr/expr.js";
