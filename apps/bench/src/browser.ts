@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { BackendStatus, ResultRow, Suite, WorkerReply } from "./protocol.js";
+import type { BackendStatus, Report, ResultRow, Suite, WorkerReply } from "./protocol.js";
 import { applyChecks, markdownTable, mergeRounds, notes, runChecks } from "./report.js";
 
 export interface BrowserOptions {
@@ -27,18 +27,8 @@ export interface BrowserOptions {
 }
 
 export interface BrowserReport {
-  readonly meta: {
-    readonly runtime: "chromium";
-    readonly browser: string;
-    readonly node: string;
-    readonly cpu: string;
-    readonly cores: number;
-    readonly date: string;
-    readonly loadavg: readonly number[];
-    readonly mode: "quick" | "full";
-    readonly seconds: number;
-    readonly backends: readonly BackendStatus[];
-  };
+  /** The Node bench's meta, plus the runtime and the browser's version. */
+  readonly meta: Report["meta"] & { readonly runtime: "chromium"; readonly browser: string };
   readonly results: readonly ResultRow[];
   /** One markdown table per thread count. */
   readonly tables: Readonly<Record<string, string>>;

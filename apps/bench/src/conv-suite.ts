@@ -8,7 +8,7 @@
  */
 import type { ModeConfig } from "./config.js";
 import { SEEDS } from "./config.js";
-import { prng, uniformArray } from "./data.js";
+import { concat, prng, uniformArray } from "./data.js";
 import { collectGarbage, measure, measureAsync, perSecond } from "./harness.js";
 import type { Suite } from "./protocol.js";
 import type { Runner } from "./runners/types.js";
@@ -189,14 +189,4 @@ export async function convSuite<T>(r: Runner<T>, mode: ModeConfig, row: RowFn, c
   r.free(x);
   r.free(y);
   log("conv done");
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

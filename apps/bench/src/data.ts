@@ -52,3 +52,14 @@ export function syntheticDataset(samples: number, features: number, classes: num
   }
   return { x, y };
 }
+
+/** The arrays one after another in one Float32Array (batched outputs joined for a value check). */
+export function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -12,7 +12,7 @@ import {
   TRAIN,
   operandShapes,
 } from "./config.js";
-import { mlpWeights, syntheticDataset, uniformArray } from "./data.js";
+import { concat, mlpWeights, syntheticDataset, uniformArray } from "./data.js";
 import { collectGarbage, matmulGflops, measure, measureAsync, median, perSecond } from "./harness.js";
 import { measureJsCopy, measureWasmCopy } from "./limits.js";
 import { convSuite } from "./conv-suite.js";
@@ -147,16 +147,6 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
   if (suites.has("train") || suites.has("predict")) await trainSuites(r, suites, mode, row, checks, log);
   if (suites.has("conv")) await convSuite(r, mode, row, checks, log);
   return { rows, checks };
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Process memory in MB: resident set, JS heap, and ArrayBuffers (typed arrays, wasm memories). */

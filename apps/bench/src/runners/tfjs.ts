@@ -12,6 +12,7 @@ type Tf = typeof import("@tensorflow/tfjs-core");
 type TfLayers = typeof import("@tensorflow/tfjs-layers");
 type TfWasm = typeof import("@tensorflow/tfjs-backend-wasm");
 type Tensor = import("@tensorflow/tfjs-core").Tensor;
+type LayersModel = import("@tensorflow/tfjs-layers").LayersModel;
 
 /** Loads TF.js on `backend` ("cpu" or "wasm", asking for `wasmThreads` threads) and returns its adapter. */
 export async function createTfjsRunner(backend: string, wasmThreads = 1): Promise<Runner<Tensor>> {
@@ -145,6 +146,22 @@ function tfjsConv(tf: Tf, tfl: TfLayers, op: (make: () => Tensor) => Op): ConvOp
   };
 }
 
+/**
+ * Compiles a TF.js model for the bench's training settings (Adam, categorical cross-entropy), sets the shared
+ * starting weights, and returns its trainOnBatch giving the loss as a number.
+ */
+function compileWithWeights(tf: Tf, model: LayersModel, initial: readonly Float32Array[]): (x: Tensor, y: Tensor) => Promise<number> {
+  model.compile({ optimizer: tf.train.adam(TRAIN.lr, TRAIN.beta1, TRAIN.beta2, TRAIN.eps), loss: "categoricalCrossentropy" });
+  const shapes = model.getWeights().map((t) => t.shape);
+  const init = initial.map((v, i) => tf.tensor(v, shapes[i]));
+  model.setWeights(init);
+  for (const t of init) t.dispose();
+  return async (x, y) => {
+    const loss = await model.trainOnBatch(x, y);
+    return Array.isArray(loss) ? loss[0]! : loss;
+  };
+}
+
 function tfjsCnn(tf: Tf, tfl: TfLayers, initial: readonly Float32Array[]): CnnModel<Tensor> {
   const model = tfl.sequential({
     layers: [
@@ -155,16 +172,9 @@ function tfjsCnn(tf: Tf, tfl: TfLayers, initial: readonly Float32Array[]): CnnMo
       tfl.layers.dense({ units: 10, activation: "softmax" }),
     ],
   });
-  model.compile({ optimizer: tf.train.adam(TRAIN.lr, TRAIN.beta1, TRAIN.beta2, TRAIN.eps), loss: "categoricalCrossentropy" });
-  const shapes = model.getWeights().map((t) => t.shape);
-  const init = initial.map((v, i) => tf.tensor(v, shapes[i]));
-  model.setWeights(init);
-  for (const t of init) t.dispose();
+  const trainOnBatch = compileWithWeights(tf, model, initial);
   return {
-    async trainOnBatch(x, y) {
-      const loss = await model.trainOnBatch(x, y);
-      return Array.isArray(loss) ? loss[0]! : loss;
-    },
+    trainOnBatch,
     predict(x) {
       const y = model.predict(x, { batchSize: 256 }) as Tensor;
       const values = y.dataSync() as Float32Array;
@@ -185,16 +195,9 @@ function tfjsMlp(tf: Tf, tfl: TfLayers, initial: readonly Float32Array[]): MlpMo
       tfl.layers.dense({ units: w[3], activation: "softmax" }),
     ],
   });
-  model.compile({ optimizer: tf.train.adam(TRAIN.lr, TRAIN.beta1, TRAIN.beta2, TRAIN.eps), loss: "categoricalCrossentropy" });
-  const shapes = model.getWeights().map((t) => t.shape);
-  const init = initial.map((v, i) => tf.tensor(v, shapes[i]));
-  model.setWeights(init);
-  for (const t of init) t.dispose();
+  const trainOnBatch = compileWithWeights(tf, model, initial);
   return {
-    async trainOnBatch(x, y) {
-      const loss = await model.trainOnBatch(x, y);
-      return Array.isArray(loss) ? loss[0]! : loss;
-    },
+    trainOnBatch,
     async fit(x, y, { epochs, batchSize }, hooks: FitHooks) {
       await model.fit(x, y, {
         epochs,
