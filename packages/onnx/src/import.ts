@@ -59,10 +59,10 @@ const ELEMENTWISE: Readonly<Record<string, (args: Expr[], attrs: Attributes) => 
   IsInf: ([a]) => a!.abs().eq(Infinity),
   Less: ([a, b]) => a!.lt(b!), LessOrEqual: ([a, b]) => a!.le(b!), Greater: ([a, b]) => a!.gt(b!), GreaterOrEqual: ([a, b]) => a!.ge(b!), Equal: ([a, b]) => a!.eq(b!),
   Not: ([a]) => a!.eq(0), And: ([a, b]) => a!.ne(0).mul(b!.ne(0)), Or: ([a, b]) => a!.ne(0).add(b!.ne(0)).gt(0),
-  Where: ([c, a, b]) => c!.select(a!, b!),
-  Relu: ([a]) => a!.lt(0).select(0, a!),
-  LeakyRelu: ([a], at) => a!.gt(0).select(a!, a!.mul(f32(at.float("alpha", 0.01)))),
-  Softplus: ([a]) => a!.gt(20).select(a!, a!.exp().log1p()),
+  Where: ([c, a, b]) => c!.where(a!, b!),
+  Relu: ([a]) => a!.lt(0).where(0, a!),
+  LeakyRelu: ([a], at) => a!.gt(0).where(a!, a!.mul(f32(at.float("alpha", 0.01)))),
+  Softplus: ([a]) => a!.gt(20).where(a!, a!.exp().log1p()),
   Softsign: ([a]) => a!.div(a!.abs().add(1)),
   Identity: ([a]) => a!,
   // a cast to float or bool of a 0/1 or float value; other casts are refused below
@@ -89,7 +89,7 @@ const NCHW_INPUT_HELP =
 
 /** The operators importOnnx understands, for the report of unsupported ones (and `neurite-onnx check`). */
 export const SUPPORTED_IMPORT_OPS: ReadonlySet<string> = new Set([
-  "Gemm", "MatMul", "Flatten", "Reshape", "LayerNormalization", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant", "PRelu", "Clip",
+  "Gemm", "MatMul", "Flatten", "Reshape", "LayerNormalization", "Softmax", "LogSoftmax", "Identity", "Dropout", "Constant", "PRelu", "Clip", "Pad",
   ...IMAGE_OPS,
   ...Object.keys(ACTIVATION_OPS), ...Object.keys(ELEMENTWISE),
 ]);
@@ -183,6 +183,14 @@ class GraphReader {
         this.used.add(i);
         return;
       }
+      // torch.onnx.export keeps one copy of equal initializers (an untrained BatchNorm's weight and running
+      // variance) and gives the other name through an Identity: that name is the same weight
+      const aliased = n.op_type === "Identity" && (!n.domain || n.domain === "ai.onnx") ? this.constants.get(n.input?.[0] ?? "") : undefined;
+      if (aliased && (n.output ?? []).length === 1) {
+        this.constants.set(n.output![0]!, aliased);
+        this.used.add(i);
+        return;
+      }
       for (const o of n.output ?? []) if (o) this.producers.set(o, { node: n, index: i });
       for (const x of n.input ?? []) if (x) this.consumers.set(x, [...(this.consumers.get(x) ?? []), i]);
     });
@@ -264,7 +272,11 @@ export function importOnnx(bytes: Uint8Array | ArrayBuffer, options: ImportOnnxO
   }
   const unsupported = graphOperators(model).filter((o) => !o.supported);
   if (unsupported.length > 0) {
-    throw new OnnxError(`importOnnx: the graph holds operators importOnnx does not support: ${unsupported.map((o) => o.node).join(", ")}. Supported: ${[...SUPPORTED_IMPORT_OPS].sort().join(", ")}`);
+    // a Reshape whose target is computed from the input's Shape is what x.view(x.size(0), -1) exports to
+    const viewHint = unsupported.some((o) => o.opType === "Shape")
+      ? " (a Shape feeding a Reshape is what PyTorch writes for x.view(x.size(0), -1) or x.reshape(x.size(0), -1): use torch.flatten(x, 1) or nn.Flatten() instead)"
+      : "";
+    throw new OnnxError(`importOnnx: the graph holds operators importOnnx does not support: ${unsupported.map((o) => o.node).join(", ")}${viewHint}. Supported: ${[...SUPPORTED_IMPORT_OPS].sort().join(", ")}`);
   }
   // a float32 element takes 4 bytes of the file at least (raw or packed), so no tensor holds more than this
   const view = bytes instanceof ArrayBuffer ? bytes.byteLength : bytes.byteLength;
@@ -371,9 +383,14 @@ function walk(reader: GraphReader, inputName: string, outputName: string, inputS
     const where = describe(first, next[0]!);
     const attrs = new Attributes(first, where);
     const origin = originOf(first);
-    if (next.length === 1 && ["Gemm", "MatMul", "Flatten", "Reshape", "LayerNormalization", "Softmax", "LogSoftmax", "Identity", "Dropout", "PRelu", "Clip", ...IMAGE_OPS].includes(op) && (first.input?.[0] === cur)) {
+    if (next.length === 1 && ["Gemm", "MatMul", "Flatten", "Reshape", "LayerNormalization", "Softmax", "LogSoftmax", "Identity", "Dropout", "PRelu", "Clip", "Pad", ...IMAGE_OPS].includes(op) && (first.input?.[0] === cur)) {
       take(next[0]!);
       const out = first.output?.[0] ?? "";
+      if (op === "Pad") {
+        checkEmptyPad(reader, first, where, attrs, out);
+        cur = out;
+        continue;
+      }
       if (IMAGE_OPS.includes(op)) {
         const step = imageStep(reader, first, where, attrs, shape, layout, records.get(origin ?? ""));
         if (step.layer) layers.push({ ...step.layer, ...(origin ? { origin } : {}) });
@@ -533,6 +550,22 @@ function walk(reader: GraphReader, inputName: string, outputName: string, inputS
   const left = reader.nodes.map((n, i) => ({ n, i })).filter(({ i }) => !reader.used.has(i));
   if (left.length > 0) throw new OnnxError(`importOnnx: ${left.map(({ n, i }) => describe(n, i)).join(", ")} do not lie on the chain from the input to the output`);
   return layers;
+}
+
+/**
+ * A Pad that pads nothing is the identity: torch.onnx.export writes one before every AveragePool of an
+ * `AvgPool2d(count_include_pad=True)`, PyTorch's default, with zero pads when the pooling has no padding. Any
+ * other Pad has no Neurite layer and is refused, with the fix for the pattern PyTorch writes.
+ */
+function checkEmptyPad(reader: GraphReader, node: NodeProto, where: string, attrs: Attributes, out: string): void {
+  attrs.expectOnly(["mode"]);
+  const pads = reader.constant(node.input?.[1], where).values.map(Number);
+  if (pads.every((p) => p === 0)) return;
+  const consumers = reader.consumersOf(out).map((i) => reader.nodes[i]!);
+  const fix = consumers.length === 1 && consumers[0]!.op_type === "AveragePool"
+    ? "PyTorch writes this Pad for AvgPool2d(padding > 0) with count_include_pad=True, its default, which counts the padding in the average; Neurite's avgPool2d does not: export the model with AvgPool2d(..., count_include_pad=False)"
+    : "pad with the Conv's or pooling's own padding instead (Neurite's \"same\", TensorFlow's rule, or none)";
+  throw new OnnxError(`${where}: Pad with pads [${pads.join(", ")}] has no Neurite layer (its conv and pooling layers pad only as "same" or "valid", and there is no padding layer); ${fix}`);
 }
 
 /** TensorFlow's "same" pads of one axis [before, after], Neurite's convention (the extra row after). */
