@@ -5,6 +5,7 @@
 import { MATMUL_CASES } from "./config.js";
 import type { Suite } from "./protocol.js";
 import { convCheckKeys } from "./conv-suite.js";
+import { smallCheckKeys } from "./small-suite.js";
 
 export interface Tolerance {
   readonly rtol: number;
@@ -54,6 +55,7 @@ export function toleranceFor(key: string): Tolerance {
   if (key.startsWith("matmul:")) return { rtol: 1e-4, atol: 1e-4 }; // sums of 70 products: absolute error near zero results
   if (key.startsWith("conv:")) return key === "conv:train-weights" ? { rtol: 1e-4, atol: 1e-5, allowFraction: 1e-3 } : { rtol: 1e-4, atol: 1e-4 }; // sums of up to 144 products
   if (key === "train:weights") return { rtol: 1e-4, atol: 1e-5, allowFraction: 1e-3 };
+  if (key.startsWith("small:")) return { rtol: 1e-4, atol: 1e-5 }; // plain SGD: float32 rounding, not amplified as by Adam
   return { rtol: 1e-4, atol: 1e-6 };
 }
 
@@ -73,6 +75,8 @@ export function checkKeys(suite: Suite, caseName: string): string[] {
       return ["predict"];
     case "conv":
       return convCheckKeys(caseName);
+    case "small":
+      return smallCheckKeys(caseName);
     default:
       return [];
   }

@@ -9,7 +9,7 @@
 import type { ModeConfig } from "./config.js";
 import { SEEDS } from "./config.js";
 import { concat, prng, uniformArray } from "./data.js";
-import { collectGarbage, measure, measureAsync, perSecond } from "./harness.js";
+import { type RepeatPolicy, collectGarbage, measure, measureAsync, perSecond } from "./harness.js";
 import type { Suite } from "./protocol.js";
 import type { Runner } from "./runners/types.js";
 
@@ -27,6 +27,12 @@ export const CONV = {
   /** Synthetic images to draw training batches from (the shapes of scikit-learn's digits, not their values). */
   samples: 1024,
   check: { input: [2, 7, 9, 3] as const, filters: 4, batch: 16, steps: 3 },
+  /**
+   * --quick's training steps: fewer than the MLP's quick policy (3 warm-up + 5 timed), since TF.js CPU spends
+   * 1–3 s on one CNN step and its worker, which also waits a minute for one conv2d forward + backward, must
+   * finish all suites within the quick worker timeout (config.ts) on a loaded machine.
+   */
+  quickTrainPolicy: { warmup: 2, minReps: 3, maxReps: 40, budgetMs: 1500 } satisfies RepeatPolicy,
 } as const;
 
 /** Prefix of the check key a job writes (an empty array) when it cannot compute a case: the check then says n/a, not ✗. */
@@ -162,7 +168,7 @@ export async function convSuite<T>(r: Runner<T>, mode: ModeConfig, row: RowFn, c
     const batches = CONV.samples / CONV.trainBatch;
     let step = 0;
     collectGarbage();
-    const policy = mode.train.kind === "steps" ? mode.train.policy : mode.policy;
+    const policy = mode.train.kind === "steps" ? CONV.quickTrainPolicy : mode.policy;
     const t = await measureAsync(async () => {
       const b = step++ % batches;
       const xb = r.slice(x, b * CONV.trainBatch, (b + 1) * CONV.trainBatch);

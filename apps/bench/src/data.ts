@@ -1,18 +1,14 @@
 /**
  * Seeded inputs that every library receives bit for bit: generated here, in plain JS, rather than with any
- * library's own random ops, so the correctness checks compare like with like.
+ * library's own random ops, so the correctness checks compare like with like. The generator is core's `Random`
+ * used as plain JS: no tensor op is involved.
  */
+import { Random } from "@neurite/core";
 
-/** mulberry32: a tiny, fast 32-bit generator; plenty for benchmark inputs. */
+/** Uniform draws in [0, 1) from core's seeded generator (plain integer arithmetic, the same on every engine). */
 export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** `n` float32 values uniform in [lo, hi). */

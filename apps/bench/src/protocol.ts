@@ -1,6 +1,6 @@
 /** Types shared by the CLI, the worker processes and the report. */
 
-export const SUITES = ["limit", "activation-forward", "activation-backward", "matmul", "train", "predict", "conv"] as const;
+export const SUITES = ["limit", "activation-forward", "activation-backward", "matmul", "train", "predict", "conv", "small"] as const;
 export type Suite = (typeof SUITES)[number];
 
 export type Library = "neurite" | "tfjs";

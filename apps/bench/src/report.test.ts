@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { BackendStatus, Report, ResultRow, Suite } from "./protocol.js";
+import { type BackendStatus, type Report, type ResultRow, SUITES, type Suite } from "./protocol.js";
 import { activationSummary, applyChecks, mergeRounds, formatRatio, formatSi, formatValue, markdownTable, notes, runChecks, sig3, validateReport, writeJson } from "./report.js";
 
 const row = (over: Partial<ResultRow>): ResultRow => ({
@@ -139,11 +139,17 @@ describe("the JSON report", () => {
     expect(validateReport(back)).toEqual([]);
     expect(back).toEqual(report);
   });
+  it("accepts rows of every suite the bench writes, conv and small included", () => {
+    const every = { ...report, results: SUITES.map((suite) => row({ suite })) };
+    expect(validateReport(every)).toEqual([]);
+    expect(SUITES).toContain("conv");
+    expect(SUITES).toContain("small");
+  });
   it("names each problem of a report that does not", () => {
-    const bad = { meta: { ...report.meta, cores: "2" }, results: [{ ...row({}), suite: "conv", library: "torch", median_ms: "1" }] };
+    const bad = { meta: { ...report.meta, cores: "2" }, results: [{ ...row({}), suite: "convolution", library: "torch", median_ms: "1" }] };
     expect(validateReport(bad)).toEqual([
       "meta.cores must be a number",
-      'results[0].suite "conv" is not one of activation-forward, activation-backward, matmul, train, predict, limit',
+      `results[0].suite "convolution" is not one of ${SUITES.join(", ")}`,
       'results[0].library must be "neurite" or "tfjs"',
       "results[0].median_ms must be a number or null",
     ]);

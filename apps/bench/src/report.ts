@@ -1,7 +1,7 @@
 /** The markdown table (stdout, README) and the JSON report. */
 import { writeFileSync } from "node:fs";
 import { type Comparison, checkKeys, compare, toleranceFor } from "./check.js";
-import type { BackendStatus, Job, Report, ResultRow, Suite } from "./protocol.js";
+import { type BackendStatus, type Job, type Report, type ResultRow, SUITES, type Suite } from "./protocol.js";
 import { UNSUPPORTED } from "./conv-suite.js";
 
 /** `value` with three significant digits and an SI suffix: 1234567 → "1.23 M". */
@@ -217,7 +217,7 @@ export function validateReport(value: unknown): string[] {
     if (!Array.isArray(meta.loadavg) || !meta.loadavg.every((n) => typeof n === "number")) problems.push("meta.loadavg must be an array of numbers");
   }
   if (!Array.isArray(value.results)) return [...problems, "results must be an array"];
-  const suites = ["activation-forward", "activation-backward", "matmul", "train", "predict", "limit"];
+  const suites: readonly string[] = SUITES;
   value.results.forEach((r: unknown, i) => {
     if (!isObj(r)) return void problems.push(`results[${i}] is not an object`);
     if (!suites.includes(r.suite as string)) problems.push(`results[${i}].suite ${JSON.stringify(r.suite)} is not one of ${suites.join(", ")}`);

@@ -16,6 +16,7 @@ import { concat, mlpWeights, syntheticDataset, uniformArray } from "./data.js";
 import { collectGarbage, matmulGflops, measure, measureAsync, median, perSecond } from "./harness.js";
 import { measureJsCopy, measureWasmCopy } from "./limits.js";
 import { convSuite } from "./conv-suite.js";
+import { smallSuite } from "./small-suite.js";
 import type { ResultRow, Suite } from "./protocol.js";
 import type { ActivationMode, Runner } from "./runners/types.js";
 
@@ -146,6 +147,7 @@ export async function runSuites<T>(r: Runner<T>, suites: ReadonlySet<Suite>, mod
 
   if (suites.has("train") || suites.has("predict")) await trainSuites(r, suites, mode, row, checks, log);
   if (suites.has("conv")) await convSuite(r, mode, row, checks, log);
+  if (suites.has("small")) await smallSuite(r, mode, row, checks, log);
   return { rows, checks };
 }
 

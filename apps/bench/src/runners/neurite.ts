@@ -15,6 +15,7 @@ import {
   scope,
   sequential,
   setBackend,
+  sgd,
   slice,
   sum,
   tensor,
@@ -29,8 +30,9 @@ import { smoothFamily } from "@neurite/activations-smooth";
 import { softmaxFamily } from "@neurite/activations-softmax";
 import { convLayers, convolution2d } from "@neurite/layers-conv";
 import { ACTIVATION_PARAMS, type ActivationName, TRAIN } from "../config.js";
+import { SMALL } from "../small-suite.js";
 import { exportOnnx } from "@neurite/onnx";
-import { type ActivationMode, type CnnModel, type ConvOps, type FitHooks, type MlpModel, type OnnxRuntimeSession, type Op, type Runner } from "./types.js";
+import { type ActivationMode, type CnnModel, type ConvOps, type FitHooks, type MlpModel, type OnnxRuntimeSession, type Op, type Runner, type SmallModel } from "./types.js";
 
 /** Registers the plugins, activates `backend` ("cpu" or "wasm", on `wasmThreads` threads) and returns the adapter. */
 export async function createNeuriteRunner(backend: string, wasmThreads = 1): Promise<Runner<Tensor>> {
@@ -71,6 +73,7 @@ export async function createNeuriteRunner(backend: string, wasmThreads = 1): Pro
     softmax: (x, mode, g) => activationOp("softmax", x, mode, g),
     matmul: (a, b, transposeA, transposeB) => op(() => matmul(a, b, { transposeA, transposeB })),
     mlp: (weights) => neuriteMlp(weights),
+    small: (widths, weights) => neuriteSmall(widths, weights),
     conv: neuriteConv(op),
     memory: () => {
       const m = memory();
@@ -175,6 +178,26 @@ function neuriteMlp(initial: readonly Float32Array[]): MlpModel<Tensor> {
     predict: (x) => scope(() => model.predict(x, { batchSize: TRAIN.predictBatch }).dataSync()),
     weights: () => model.weights.map((v) => v.dataSync()),
     onnx: () => exportOnnx(model),
+    dispose: () => model.dispose(),
+  };
+}
+
+/** The small suite's network: dense tanh layers, mean squared error, plain SGD (small-suite.ts). */
+function neuriteSmall(widths: readonly number[], initial: readonly Float32Array[]): SmallModel<Tensor> {
+  const model = sequential(
+    widths.slice(1).map((units, l) => ({ type: "dense" as const, units, activation: "tanh", ...(l === 0 ? { inputShape: [widths[0]!] } : {}) })),
+    { seed: TRAIN.seed },
+  );
+  model.compile({ optimizer: sgd({ lr: SMALL.lr }), loss: "mse" });
+  model.weights.forEach((v, i) => {
+    const t = tensor(initial[i]!, v.shape);
+    v.assign(t);
+    t.dispose();
+  });
+  return {
+    trainOnBatch: (x, y) => Promise.resolve(model.trainOnBatch(x, y).loss!),
+    fitEpoch: async (x, y, batchSize) => void (await model.fit(x, y, { epochs: 1, batchSize, shuffle: true })),
+    weights: () => model.weights.map((v) => v.dataSync()),
     dispose: () => model.dispose(),
   };
 }

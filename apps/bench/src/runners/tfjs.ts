@@ -6,7 +6,8 @@
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { ACTIVATION_PARAMS, type ActivationName, TRAIN } from "../config.js";
-import type { ActivationMode, CnnModel, ConvOps, FitHooks, LibraryMemory, MlpModel, Op, Runner } from "./types.js";
+import { SMALL } from "../small-suite.js";
+import type { ActivationMode, CnnModel, ConvOps, FitHooks, LibraryMemory, MlpModel, Op, Runner, SmallModel } from "./types.js";
 
 type Tf = typeof import("@tensorflow/tfjs-core");
 type TfLayers = typeof import("@tensorflow/tfjs-layers");
@@ -115,6 +116,7 @@ export function tfjsAdapter(tf: Tf, tfl: TfLayers, backend: string, threads: num
     softmax: (x, mode, g) => elementwiseOp((v) => tf.softmax(v), x, mode, g),
     matmul: (a, b, transposeA, transposeB) => op(() => tf.matMul(a, b, transposeA, transposeB)),
     mlp: (weights) => tfjsMlp(tf, tfl, weights),
+    small: (widths, weights) => tfjsSmall(tf, tfl, widths, weights),
     conv: tfjsConv(tf, tfl, op),
     memory: (): LibraryMemory => {
       const m = tf.memory();
@@ -218,6 +220,30 @@ function tfjsMlp(tf: Tf, tfl: TfLayers, initial: readonly Float32Array[]): MlpMo
       const values = y.dataSync() as Float32Array;
       y.dispose();
       return values;
+    },
+    weights: () => model.getWeights().map((t) => t.dataSync() as Float32Array),
+    dispose: () => model.dispose(),
+  };
+}
+
+/** The small suite's network in tfjs-layers: dense tanh layers, meanSquaredError, tf.train.sgd (small-suite.ts). */
+function tfjsSmall(tf: Tf, tfl: TfLayers, widths: readonly number[], initial: readonly Float32Array[]): SmallModel<Tensor> {
+  const model = tfl.sequential({
+    layers: widths.slice(1).map((units, l) => tfl.layers.dense({ units, activation: "tanh", ...(l === 0 ? { inputShape: [widths[0]!] } : {}) })),
+  });
+  model.compile({ optimizer: tf.train.sgd(SMALL.lr), loss: "meanSquaredError" });
+  const shapes = model.getWeights().map((t) => t.shape);
+  const init = initial.map((v, i) => tf.tensor(v, shapes[i]));
+  model.setWeights(init);
+  for (const t of init) t.dispose();
+  return {
+    async trainOnBatch(x, y) {
+      const loss = await model.trainOnBatch(x, y);
+      return Array.isArray(loss) ? loss[0]! : loss;
+    },
+    async fitEpoch(x, y, batchSize) {
+      // no callbacks, and never hand the event loop back mid-epoch (idle time would be billed to training)
+      await model.fit(x, y, { epochs: 1, batchSize, shuffle: true, verbose: 0, yieldEvery: "never" });
     },
     weights: () => model.getWeights().map((t) => t.dataSync() as Float32Array),
     dispose: () => model.dispose(),

@@ -77,10 +77,26 @@ export interface Runner<T> {
   /** The 784-256-128-10 MLP (relu, relu, softmax + cross-entropy, Adam) with these initial weights. */
   mlp(weights: readonly Float32Array[]): MlpModel<T>;
   memory(): LibraryMemory;
+  /**
+   * The small suite's network (small-suite.ts): dense layers of `widths`, tanh on every layer, mean squared
+   * error and plain SGD at the suite's learning rate, starting from `weights` ([W1, b1, …], W of shape [in, out]).
+   */
+  small(widths: readonly number[], weights: readonly Float32Array[]): SmallModel<T>;
   /** The conv suite's ops and the digits CNN (conv-suite.ts); absent where the adapter has none. */
   conv?: ConvOps<T>;
   /** Opens an exported model in ONNX Runtime (CPU, `threads` intra-op threads) on input `x`; undefined where not measured. */
   onnxRuntime?(model: Uint8Array, x: T, threads: number): Promise<OnnxRuntimeSession>;
+}
+
+/** The small suite's tanh network, in a library. */
+export interface SmallModel<T> {
+  /** One SGD step; resolves to the loss before the step. */
+  trainOnBatch(x: T, y: T): Promise<number>;
+  /** `fit` for one epoch over all samples, shuffled, in batches of `batchSize`, without callbacks. */
+  fitEpoch(x: T, y: T, batchSize: number): Promise<void>;
+  /** Current weights [W1, b1, W2, b2, …], W of shape [in, out]. */
+  weights(): Float32Array[];
+  dispose(): void;
 }
 
 /** The digits CNN of the conv suite, in a library. */
