@@ -2,7 +2,7 @@
  * The 2-D data sets, generated from a seed, so that a URL reproduces them: four classification sets (labels 0 and
  * 1) and one regression set (targets in [−1, 1]). Points lie in [−6, 6]², the square the heat map shows.
  */
-import { Rng } from "./random.js";
+import { Random } from "@neurite/core";
 
 export const DATASETS = ["circle", "xor", "gauss", "spiral", "plane"] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -34,7 +34,8 @@ export function isRegression(dataset: DatasetName): boolean {
  * usual definitions of these toy problems (radius 5 for circle and spirals, clusters at ±2).
  */
 export function generate(dataset: DatasetName, count: number, noise: number, seed: number): Point[] {
-  const rng = new Rng(seed);
+  const rng = new Random(seed);
+  const uniform = (lo: number, hi: number): number => lo + (hi - lo) * rng.next();
   const points: Point[] = [];
   const half = Math.floor(count / 2);
   switch (dataset) {
@@ -42,10 +43,10 @@ export function generate(dataset: DatasetName, count: number, noise: number, see
       const radius = 5;
       const push = (rMin: number, rMax: number, label: number) => {
         for (let i = 0; i < half; i++) {
-          const r = rng.uniform(rMin, rMax);
-          const angle = rng.uniform(0, 2 * Math.PI);
-          const x = r * Math.sin(angle) + rng.uniform(-radius, radius) * noise * 0.5;
-          const y = r * Math.cos(angle) + rng.uniform(-radius, radius) * noise * 0.5;
+          const r = uniform(rMin, rMax);
+          const angle = uniform(0, 2 * Math.PI);
+          const x = r * Math.sin(angle) + uniform(-radius, radius) * noise * 0.5;
+          const y = r * Math.cos(angle) + uniform(-radius, radius) * noise * 0.5;
           points.push({ x, y, label });
         }
       };
@@ -56,12 +57,12 @@ export function generate(dataset: DatasetName, count: number, noise: number, see
     case "xor": {
       const padding = 0.3;
       for (let i = 0; i < count; i++) {
-        let x = rng.uniform(-5, 5);
+        let x = uniform(-5, 5);
         x += x > 0 ? padding : -padding;
-        let y = rng.uniform(-5, 5);
+        let y = uniform(-5, 5);
         y += y > 0 ? padding : -padding;
         const label = x * y >= 0 ? 1 : 0;
-        points.push({ x: x + rng.uniform(-5, 5) * noise * 0.5, y: y + rng.uniform(-5, 5) * noise * 0.5, label });
+        points.push({ x: x + uniform(-5, 5) * noise * 0.5, y: y + uniform(-5, 5) * noise * 0.5, label });
       }
       break;
     }
@@ -77,16 +78,16 @@ export function generate(dataset: DatasetName, count: number, noise: number, see
         for (let i = 0; i < half; i++) {
           const r = (i / half) * 5;
           const t = ((1.75 * i) / half) * 2 * Math.PI + deltaT;
-          points.push({ x: r * Math.sin(t) + rng.uniform(-1, 1) * noise, y: r * Math.cos(t) + rng.uniform(-1, 1) * noise, label });
+          points.push({ x: r * Math.sin(t) + uniform(-1, 1) * noise, y: r * Math.cos(t) + uniform(-1, 1) * noise, label });
         }
       }
       break;
     }
     case "plane": {
       for (let i = 0; i < count; i++) {
-        const x = rng.uniform(-5, 5);
-        const y = rng.uniform(-5, 5);
-        points.push({ x, y, label: clampUnit((x + y) / 10 + rng.uniform(-1, 1) * noise * 0.5) });
+        const x = uniform(-5, 5);
+        const y = uniform(-5, 5);
+        points.push({ x, y, label: clampUnit((x + y) / 10 + uniform(-1, 1) * noise * 0.5) });
       }
       break;
     }
@@ -124,7 +125,7 @@ export interface Split {
 export function splitData(points: readonly Point[], edits: PointEdits, trainFraction: number, seed: number): Split {
   const removed = new Set(edits.removed);
   const kept = points.filter((_, i) => !removed.has(i));
-  const order = new Rng(seed ^ 0x51a7).shuffle(kept.map((_, i) => i));
+  const order = new Random(seed ^ 0x51a7).permutation(kept.length);
   const nTrain = Math.round(kept.length * trainFraction);
   return {
     train: [...order.slice(0, nTrain).map((i) => kept[i]!), ...edits.added],

@@ -9,6 +9,7 @@ import {
   type ElementwiseActivation,
   type LayerDiagnostics,
   type LayerSpec,
+  Random,
   type Sequential,
   type Tensor,
   adam,
@@ -24,7 +25,6 @@ import {
 } from "@neurite/core";
 import { FORMULA, type LayerConfig, type PlaygroundConfig } from "./config.js";
 import { type Split, isRegression, toArrays } from "./data.js";
-import { Rng } from "./random.js";
 
 /** What a typed formula declares about itself: nothing is known, so nothing is promised. */
 const FORMULA_META: ActivationMeta = { range: [-Infinity, Infinity], monotonic: false, smoothAtZero: false };
@@ -124,9 +124,9 @@ export class Trainer {
   private readonly test: DataTensors | undefined;
   private readonly trainXs: Float32Array;
   private readonly trainYs: Float32Array;
-  private readonly order: number[];
+  private order: number[];
   private cursor = 0;
-  private readonly rng: Rng;
+  private readonly rng: Random;
   private readonly batchX: Float32Array;
   private readonly batchY: Float32Array;
   private grid: Tensor | undefined;
@@ -145,8 +145,8 @@ export class Trainer {
     this.batchSize = Math.min(config.batchSize, split.train.length);
     this.batchX = new Float32Array(this.batchSize * 2);
     this.batchY = new Float32Array(this.batchSize);
-    this.rng = new Rng(config.seed ^ 0xba7c);
-    this.order = this.rng.shuffle(split.train.map((_, i) => i));
+    this.rng = new Random(config.seed ^ 0xba7c);
+    this.order = this.rng.permutation(split.train.length);
   }
 
   get trainSize(): number {
@@ -167,7 +167,7 @@ export class Trainer {
     for (let s = 0; s < count; s++) {
       for (let i = 0; i < this.batchSize; i++) {
         if (this.cursor === this.order.length) {
-          this.rng.shuffle(this.order);
+          this.order = this.rng.permutation(this.order.length);
           this.cursor = 0;
         }
         const k = this.order[this.cursor++]!;

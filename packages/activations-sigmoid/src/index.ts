@@ -11,7 +11,8 @@
  */
 import { type ActivationFamily, ArgumentError, constant, defineActivation, defineFamily, type ParamsOf } from "@neurite/core";
 
-// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two
+// strings); defineFamily gives it, with the family's name, to every member
 import { name as PACKAGE, version as VERSION } from "../package.json";
 
 declare module "@neurite/core" {
@@ -25,12 +26,11 @@ declare module "@neurite/core" {
   }
 }
 
-const FAMILY = "sigmoid";
 const ONE = constant(1);
 
 /** σ(x) = 1 / (1 + e⁻ˣ), through the `sigmoid` primitive (stable for every x); σ' = y(1 − y). */
 export const sigmoid = defineActivation<Record<never, never>>({
-  name: "sigmoid", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "sigmoid",
   description: "1 / (1 + exp(−x))",
   params: {},
   meta: { range: [0, 1], monotonic: true, smoothAtZero: true },
@@ -40,7 +40,7 @@ export const sigmoid = defineActivation<Record<never, never>>({
 
 /** tanh(x); tanh' = 1 − y². */
 export const tanh = defineActivation<Record<never, never>>({
-  name: "tanh", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "tanh",
   description: "(exp(x) − exp(−x)) / (exp(x) + exp(−x))",
   params: {},
   meta: { range: [-1, 1], monotonic: true, smoothAtZero: true },
@@ -53,19 +53,19 @@ export const tanh = defineActivation<Record<never, never>>({
  * inside (−3, 3) and 0 elsewhere, NaN included (PyTorch's mask).
  */
 export const hardSigmoid = defineActivation<Record<never, never>>({
-  name: "hardSigmoid", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "hardSigmoid",
   description: "0 if x ≤ −3, 1 if x ≥ 3, else x/6 + 1/2",
   params: {},
   meta: { range: [0, 1], monotonic: true, smoothAtZero: true },
   // NaN fails both comparisons and reaches (x + 3)/6, so NaN comes out
-  formula: (x) => x.le(-3).select(0, x.ge(3).select(1, x.add(3).div(6))),
+  formula: (x) => x.le(-3).where(0, x.ge(3).where(1, x.add(3).div(6))),
   // gt·lt is 0 for NaN: PyTorch's gradient there is 0, not 1/6
-  derivative: (x) => x.gt(-3).mul(x.lt(3)).select(1 / 6, 0),
+  derivative: (x) => x.gt(-3).mul(x.lt(3)).where(1 / 6, 0),
 });
 
 /** minVal if x ≤ minVal, maxVal if x ≥ maxVal, else x; the gradient is 0 at both kinks (PyTorch's). */
 export const hardTanh = defineActivation<{ minVal: number; maxVal: number }>({
-  name: "hardTanh", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "hardTanh",
   description: "minVal if x ≤ minVal, maxVal if x ≥ maxVal, else x",
   params: {
     minVal: { default: -1, description: "lower clamp (PyTorch's min_val)" },
@@ -78,7 +78,7 @@ export const hardTanh = defineActivation<{ minVal: number; maxVal: number }>({
     }
   },
   // the else branch holds at the kinks, so the derived gradient is 0 at minVal and maxVal and 1 (PyTorch's) at NaN
-  formula: (x, p) => x.le(p.minVal).select(p.minVal, x.ge(p.maxVal).select(p.maxVal, x)),
+  formula: (x, p) => x.le(p.minVal).where(p.minVal, x.ge(p.maxVal).where(p.maxVal, x)),
 });
 
 /**
@@ -86,7 +86,7 @@ export const hardTanh = defineActivation<{ minVal: number; maxVal: number }>({
  * derived: (1 − y·sign(x)) / (1 + |x|) = 1/(1 + |x|)².
  */
 export const softsign = defineActivation<Record<never, never>>({
-  name: "softsign", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "softsign",
   description: "x / (1 + |x|)",
   params: {},
   meta: { range: [-1, 1], monotonic: true, smoothAtZero: true },
@@ -95,7 +95,7 @@ export const softsign = defineActivation<Record<never, never>>({
 
 /** log σ(x) = min(x, 0) − log1p(exp(−|x|)): never exp of a positive number; the derivative is σ(−x). */
 export const logSigmoid = defineActivation<Record<never, never>>({
-  name: "logSigmoid", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "logSigmoid",
   description: "log(1 / (1 + exp(−x))) = min(x, 0) − log(1 + exp(−|x|))",
   params: {},
   meta: { range: [-Infinity, 0], monotonic: true, smoothAtZero: true },
@@ -105,6 +105,6 @@ export const logSigmoid = defineActivation<Record<never, never>>({
 
 /** Every activation of the family, registered together with `use(sigmoidFamily)`. */
 export const sigmoidFamily: ActivationFamily = defineFamily({
-  name: FAMILY, package: PACKAGE, version: VERSION,
+  name: "sigmoid", package: PACKAGE, version: VERSION,
   activations: [sigmoid, tanh, hardSigmoid, hardTanh, softsign, logSigmoid],
 });

@@ -11,7 +11,8 @@
  */
 import { type ActivationFamily, type Expr, defineActivation, defineFamily, type ParamsOf } from "@neurite/core";
 
-// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two
+// strings); defineFamily gives it, with the family's name, to every member
 import { name as PACKAGE, version as VERSION } from "../package.json";
 
 declare module "@neurite/core" {
@@ -23,8 +24,6 @@ declare module "@neurite/core" {
     softplus: ParamsOf<typeof softplus>;
   }
 }
-
-const FAMILY = "smooth";
 
 // Minima over the reals (float64 golden-section search), the lower ends of the declared ranges.
 /** min over x of x·Φ(x) (exact gelu), at x ≈ −0.7518. */
@@ -52,7 +51,7 @@ function geluTanh2u(x: Expr): Expr {
  * 1 + tanh(u) no longer cancels to 0 in float32 for x below about −5. −Infinity gives NaN (−∞·0), as in torch.
  */
 export const gelu = defineActivation<{ approximate: "none" | "tanh" }>({
-  name: "gelu", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "gelu",
   description: "x·Φ(x) = 0.5·x·(1 + erf(x/√2)); approximate \"tanh\": 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))",
   params: { approximate: { default: "none", choices: ["none", "tanh"], description: "\"none\": exact with erf; \"tanh\": the tanh approximation" } },
   meta: (p) => ({ range: [p.approximate === "tanh" ? GELU_TANH_MIN : GELU_MIN, Infinity], monotonic: false, smoothAtZero: true }),
@@ -70,13 +69,13 @@ export const gelu = defineActivation<{ approximate: "none" | "tanh" }>({
     const v = geluTanh2u(x);
     const s = v.sigmoid();
     const full = s.add(x.mul(s).mul(v.neg().sigmoid()).mul(x.mul(x).mul(3 * 0.044715).add(1).mul(2 * GELU_K)));
-    return x.abs().gt(10).select(s, full);
+    return x.abs().gt(10).where(s, full);
   },
 });
 
 /** x·σ(x) (also called swish-1); the derivative σ(x)·(1 + x·(1 − σ(x))) is derived. */
 export const silu = defineActivation<Record<never, never>>({
-  name: "silu", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "silu",
   description: "x·sigmoid(x)",
   params: {},
   meta: { range: [SILU_MIN, Infinity], monotonic: false, smoothAtZero: true },
@@ -85,7 +84,7 @@ export const silu = defineActivation<Record<never, never>>({
 
 /** x·σ(beta·x); beta = 1 is silu, beta = 0 is x/2, large beta approaches relu. */
 export const swish = defineActivation<{ beta: number }>({
-  name: "swish", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "swish",
   description: "x·sigmoid(beta·x)",
   params: { beta: { default: 1, min: 0, description: "sharpness of the gate σ(beta·x)" } },
   // x·σ(βx) = (βx)·σ(βx)/β: silu scaled down by β, and x/2 (monotonic, unbounded) at β = 0
@@ -95,12 +94,12 @@ export const swish = defineActivation<{ beta: number }>({
 
 /** softplus with PyTorch's default threshold 20 (x itself above it): log1p(exp(x)) never overflows. */
 function softplus20(x: Expr): Expr {
-  return x.gt(20).select(x, x.exp().log1p());
+  return x.gt(20).where(x, x.exp().log1p());
 }
 
 /** x·tanh(softplus(x)); the derivative is PyTorch's tanh(sp) + x·σ(x)·(1 − tanh²(sp)). */
 export const mish = defineActivation<Record<never, never>>({
-  name: "mish", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "mish",
   description: "x·tanh(log(1 + exp(x)))",
   params: {},
   meta: { range: [MISH_MIN, Infinity], monotonic: false, smoothAtZero: true },
@@ -116,7 +115,7 @@ export const mish = defineActivation<Record<never, never>>({
  * from overflowing). The derivative is σ(beta·x), and 1 on the tail.
  */
 export const softplus = defineActivation<{ beta: number; threshold: number }>({
-  name: "softplus", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "softplus",
   description: "x if beta·x > threshold, else log(1 + exp(beta·x))/beta",
   params: {
     beta: { default: 1, min: 0, exclusiveMin: true, description: "sharpness: log(1 + exp(beta·x))/beta" },
@@ -131,16 +130,16 @@ export const softplus = defineActivation<{ beta: number; threshold: number }>({
   }),
   formula: (x, p) => {
     const bx = x.mul(p.beta);
-    return bx.gt(p.threshold).select(x, bx.exp().log1p().div(p.beta));
+    return bx.gt(p.threshold).where(x, bx.exp().log1p().div(p.beta));
   },
   derivative: (x, _y, p) => {
     const bx = x.mul(p.beta);
-    return bx.gt(p.threshold).select(1, bx.sigmoid());
+    return bx.gt(p.threshold).where(1, bx.sigmoid());
   },
 });
 
 /** Every activation of the family, registered together with `use(smoothFamily)`. */
 export const smoothFamily: ActivationFamily = defineFamily({
-  name: FAMILY, package: PACKAGE, version: VERSION,
+  name: "smooth", package: PACKAGE, version: VERSION,
   activations: [gelu, silu, swish, mish, softplus],
 });

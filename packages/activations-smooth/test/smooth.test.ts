@@ -7,7 +7,7 @@ import {
 import { beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { checkActivation, runActivationFile, torchOpsFor } from "@neurite/testkit";
 // float64 erf and sigmoid written independently of core (core's are what the kernels call)
-import { erfRef, sigmoidRef } from "../../test-suite/src/reference.js";
+import { erfRef, sigmoidRef } from "@neurite/test-support";
 import { GELU_MIN, MISH_MIN, SILU_MIN, gelu, mish, silu, smoothFamily, softplus, swish } from "../src/index.js";
 
 const REFERENCE = new URL("../../../fixtures/reference/activations.json", import.meta.url);

@@ -13,7 +13,8 @@ import {
   type ActivationFamily, ArgumentError, type RowsArgs, type Tensor, defineActivation, defineFamily, fmtShape, fused,
   getBackend, input, makeTensor, max, onActiveBackend, scalar, sum, type ParamsOf } from "@neurite/core";
 
-// the package identity saved models record: from package.json at build time (the bundler keeps just these two strings)
+// the package identity saved models record: from package.json at build time (the bundler keeps just these two
+// strings); defineFamily gives it, with the family's name, to every member
 import { name as PACKAGE, version as VERSION } from "../package.json";
 
 declare module "@neurite/core" {
@@ -22,8 +23,6 @@ declare module "@neurite/core" {
     logSoftmax: ParamsOf<typeof logSoftmax>;
   }
 }
-
-const FAMILY = "softmax";
 
 /** The parameters of both activations. */
 export type SoftmaxParams = {
@@ -131,7 +130,7 @@ function softmaxSlice(v: readonly number[], t: number, log: boolean): number[] {
  */
 export const softmax = defineActivation<SoftmaxParams>({
   type: "axis",
-  name: "softmax", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "softmax",
   description: "exp(x/T) / Σ exp(x/T) along axis",
   params: PARAMS,
   meta: { range: [0, 1], monotonic: false, smoothAtZero: true },
@@ -161,7 +160,7 @@ export const softmax = defineActivation<SoftmaxParams>({
  */
 export const logSoftmax = defineActivation<SoftmaxParams>({
   type: "axis",
-  name: "logSoftmax", family: FAMILY, package: PACKAGE, version: VERSION,
+  name: "logSoftmax",
   description: "x/T − log Σ exp(x/T) along axis",
   params: PARAMS,
   meta: { range: [-Infinity, 0], monotonic: false, smoothAtZero: true },
@@ -183,6 +182,6 @@ export const logSoftmax = defineActivation<SoftmaxParams>({
 
 /** Both activations, registered together with `use(softmaxFamily)`. */
 export const softmaxFamily: ActivationFamily = defineFamily({
-  name: FAMILY, package: PACKAGE, version: VERSION,
+  name: "softmax", package: PACKAGE, version: VERSION,
   activations: [softmax, logSoftmax],
 });

@@ -1,16 +1,11 @@
 import type { DataId } from "@neurite/core";
+import { TestRng } from "@neurite/test-support";
 import { CpuBackend } from "../src/index.js";
 
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
+/** Uniform draws in [0, 1) from the shared seeded test-input generator, so failures reproduce. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = new TestRng(seed);
+  return () => generator.next();
 }
 
 /** size float32 values uniform in [-1, 1). */

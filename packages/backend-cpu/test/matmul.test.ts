@@ -2,7 +2,7 @@ import { type Expr, input, scalar } from "@neurite/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 // a sigmoid written independently of core (core's is what the kernels call)
-import { sigmoidRef } from "../../test-suite/src/reference.js";
+import { sigmoidRef } from "@neurite/test-support";
 import { randomArray, rng, setup } from "./helpers.js";
 
 interface Case {
@@ -149,7 +149,7 @@ describe("matmul", () => {
 
 describe("matmulEpilogue", () => {
   const x = input(0);
-  const leaky = { expr: x.gt(0).select(x, x.mul(scalar(0))), reference: (z: number, [alpha]: readonly number[]) => (z > 0 ? z : z * alpha!) };
+  const leaky = { expr: x.gt(0).where(x, x.mul(scalar(0))), reference: (z: number, [alpha]: readonly number[]) => (z > 0 ? z : z * alpha!) };
   const tanh = { expr: x.tanh(), reference: Math.tanh };
   const sigmoid = { expr: x.sigmoid(), reference: sigmoidRef };
   it("adds the bias and applies the activation, on the direct and the blocked path", () => {

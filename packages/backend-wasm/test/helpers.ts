@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { type Backend, type DataId, backendInstance, use } from "@neurite/core";
 import { cpuBackend } from "@neurite/backend-cpu";
+import { TestRng } from "@neurite/test-support";
 import { type WasmBackend, wasmBackend } from "../dist/index.js";
 
 use(cpuBackend, wasmBackend);
@@ -14,18 +15,9 @@ export async function backends(): Promise<{ cpu: Backend; wasm: WasmBackend }> {
   return { cpu, wasm };
 }
 
-/** A deterministic generator (mulberry32) of float32-exact values in [lo, hi). */
+/** `n` float32 values in [lo, hi) from the shared seeded test-input generator, so failures reproduce. */
 export function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
+  return new TestRng(seed).float32Array(n, lo, hi);
 }
 
 /** The reference comparison rule of fixtures/reference/README.md (a copy of the PyTorch reference values). */

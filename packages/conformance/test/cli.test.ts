@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { ConformanceReport } from "@neurite/testkit";
-import { drelu, dsigmoid, elementwiseCase, relu, sigmoid, writeFiles } from "./fixtures.js";
+import { sigmoidRef } from "@neurite/test-support";
+import { drelu, dsigmoid, elementwiseCase, relu, writeFiles } from "./fixtures.js";
 import { squareplusFile } from "./fixtures/squareplus-reference.mjs";
 
 // the CLI as users run it: the built dist/cli.js (turbo builds this package before its tests)
@@ -19,7 +20,7 @@ function cli(args: string[], cwd?: string): { status: number | null; stdout: str
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const good = { cases: [elementwiseCase("relu/x", "relu", [-1, 0, 2], relu, drelu), elementwiseCase("sigmoid/x", "sigmoid", [-1, 3], sigmoid, dsigmoid)] };
+const good = { cases: [elementwiseCase("relu/x", "relu", [-1, 0, 2], relu, drelu), elementwiseCase("sigmoid/x", "sigmoid", [-1, 3], sigmoidRef, dsigmoid)] };
 const corrupted = structuredClone(good);
 (corrupted.cases[1]!.y64 as number[])[0] = 0.5;
 

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { runActivationFile } from "@neurite/testkit";
 import { hasMlpSection, runConformance } from "../src/runner.js";
 import type { CaseResult } from "@neurite/testkit";
-import { drelu, dsigmoid, elementwiseCase, enc, erf, gAt, relu, sigmoid, writeFiles } from "./fixtures.js";
+import { erfRef, sigmoidRef } from "@neurite/test-support";
+import { drelu, dsigmoid, elementwiseCase, enc, relu, upstreamGradient, writeFiles } from "./fixtures.js";
 
 const REFERENCE = new URL("../../../fixtures/reference/activations.json", import.meta.url);
 
@@ -37,7 +38,7 @@ describe("activation cases", () => {
     const results = await run({
       cases: [
         elementwiseCase("relu/special", "relu", SPECIALS, relu, drelu),
-        elementwiseCase("sigmoid/special", "sigmoid", SPECIALS, sigmoid, dsigmoid),
+        elementwiseCase("sigmoid/special", "sigmoid", SPECIALS, sigmoidRef, dsigmoid),
       ],
     });
     expect(results.map((r) => [r.id, r.status, r.message])).toEqual([["relu/special", "pass", ""], ["sigmoid/special", "pass", ""]]);
@@ -45,12 +46,12 @@ describe("activation cases", () => {
   });
 
   it("fails a case with one corrupted expected value, naming where and what", async () => {
-    const c = elementwiseCase("sigmoid/grid", "sigmoid", [-2, -1, 0, 1, 2], sigmoid, dsigmoid);
+    const c = elementwiseCase("sigmoid/grid", "sigmoid", [-2, -1, 0, 1, 2], sigmoidRef, dsigmoid);
     (c.y64 as number[])[3] = 0.75; // sigmoid(1) is 0.7311
     const r = byId(await run({ cases: [c] }), "sigmoid/grid");
     expect(r.status).toBe("fail");
     expect(r.message).toBe("y: 1 of 5 values off; at [3] x=1 expected 0.75, got 0.7310586");
-    expect(r.maxAbsErr).toBeCloseTo(0.75 - sigmoid(1), 6);
+    expect(r.maxAbsErr).toBeCloseTo(0.75 - sigmoidRef(1), 6);
   });
 
   it("fails when an infinite or NaN expectation is not met", async () => {
@@ -83,7 +84,7 @@ describe("activation cases", () => {
   });
 
   it("checks what a case holds: forward only, gradient only, or the derivative only", async () => {
-    const full = elementwiseCase("x", "sigmoid", [-1, 0, 0.5, 4], sigmoid, dsigmoid);
+    const full = elementwiseCase("x", "sigmoid", [-1, 0, 0.5, 4], sigmoidRef, dsigmoid);
     const base = omit(full, ["g", "grad64", "dydx64", "y64"]);
     const forwardOnly = { ...base, id: "forward-only", y64: full.y64 };
     const gradientOnly = { ...base, id: "gradient-only", g: full.g, grad64: full.grad64 };
@@ -126,7 +127,7 @@ describe("activation cases", () => {
     // relu at NaN: torch passes g; a runtime that propagates NaN instead is accepted through alternatives
     const xs = [1, -1, NaN];
     const c = elementwiseCase("relu/nan-grad", "relu", xs, relu, () => NaN);
-    (c.grad64 as unknown[])[0] = enc(gAt(0));
+    (c.grad64 as unknown[])[0] = enc(upstreamGradient(0));
     (c.grad64 as unknown[])[1] = 0;
     (c.dydx64 as unknown[])[0] = 1;
     (c.dydx64 as unknown[])[1] = 0;
@@ -134,7 +135,7 @@ describe("activation cases", () => {
     const without = byId(await run({ cases: [c] }), "relu/nan-grad");
     expect(without.status).toBe("fail");
     expect(without.message).toMatch(/grad: 1 of 3 values off; at \[2\] x=NaN expected NaN, got 2/);
-    const withAlt = { ...c, alternatives: { "2": { grad: [enc(gAt(2))], why: "torch passes g" } } };
+    const withAlt = { ...c, alternatives: { "2": { grad: [enc(upstreamGradient(2))], why: "torch passes g" } } };
     expect(byId(await run({ cases: [withAlt] }), "relu/nan-grad").status).toBe("pass");
     // a y alternative
     const y = elementwiseCase("relu/y-alt", "relu", [2, 3], relu, drelu);
@@ -146,7 +147,7 @@ describe("activation cases", () => {
   it("runs prelu with one weight per channel of the last axis, checking grad_weight64", async () => {
     const w = [0.1, 0.25, -0.5];
     const xs = [1, -2, 3, -0.5, 0.25, -4, 0, -1, 2, -3, 5, -0.125];
-    const g = xs.map((_, i) => gAt(i));
+    const g = xs.map((_, i) => upstreamGradient(i));
     const ch = (i: number): number => i % 3;
     const gw = [0, 0, 0];
     xs.forEach((x, i) => {
@@ -170,7 +171,7 @@ describe("activation cases", () => {
 
   it("applies per-op tolerance overrides from meta.recommended_tolerances", async () => {
     const xs = [-3, -1, 0, 1];
-    const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
+    const gelu = (x: number): number => 0.5 * x * (1 + erfRef(x / Math.SQRT2));
     const c = elementwiseCase("gelu[approximate=none]/grid", "gelu", xs, gelu, () => 0, { approximate: "none" });
     const forward = omit(c, ["g", "grad64", "dydx64"]);
     (forward.y64 as number[])[0] = gelu(-3) + 3e-7; // within 5e-7, outside 1e-7
@@ -187,7 +188,7 @@ describe("activation cases", () => {
 
   it("scales the elementwise gradient atol by max(1, |g_i|), and not for softmax", async () => {
     // at x = 20 the gradient is ~1e-9, so only atol matters; index 2 has g = 2
-    const c = elementwiseCase("sigmoid/scaled", "sigmoid", [20, 20, 20], sigmoid, dsigmoid);
+    const c = elementwiseCase("sigmoid/scaled", "sigmoid", [20, 20, 20], sigmoidRef, dsigmoid);
     const gradOnly = omit(c, ["y64", "dydx64"]);
     const shifted = (by: number): unknown => ({ ...gradOnly, grad64: (gradOnly.grad64 as number[]).map((v, i) => (i === 2 ? v + by : v)) });
     expect(byId(await run({ cases: [shifted(1.5e-6)] }), "sigmoid/scaled").status).toBe("pass"); // inside 1e-6·2

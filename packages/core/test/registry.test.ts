@@ -103,7 +103,7 @@ describe("use() and the backend registry (no backend is ever created here)", () 
     const activationsBefore = activations.names();
     const layersBefore = layers.names();
     // the duplicate is the last item, after a backend and a family
-    expect(() => use(fakeBackend("fake-a"), defineFamily({ name: "fam", package: "@test/acts", version: "0", activations: [act("t1"), act("t2")] }), act("linear"))).toThrow(
+    expect(() => use(fakeBackend("fake-a"), defineFamily({ name: "fam", package: "@test/acts", version: "0.0.0", activations: [act("t1"), act("t2")] }), act("linear"))).toThrow(
       /activation "linear" is already registered \(from @neurite\/core\)/,
     );
     expect(listBackends()).toEqual(backendsBefore);

@@ -7,7 +7,7 @@ import { wasmBackend } from "@neurite/backend-wasm";
 import { adam, argmax, fromValues, oneHot, sequential, setBackend, use } from "@neurite/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { convLayers } from "../src/index.js";
-import { mulberry } from "./reference.js";
+import { seededDraws } from "./reference.js";
 
 /** scikit-learn's 8×8 digits (see fixtures/README.md): 64 pixels in 0..16, then the label. */
 function loadDigits(): { pixels: Float32Array; labels: number[] } {
@@ -21,7 +21,7 @@ function loadDigits(): { pixels: Float32Array; labels: number[] } {
 /** A seeded shuffle split: 80 % train, 20 % test. */
 function split(n: number): { train: number[]; test: number[] } {
   const order = Array.from({ length: n }, (_, i) => i);
-  const next = mulberry(1797);
+  const next = seededDraws(1797);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];

@@ -4,26 +4,23 @@
  * PyTorch's groups), not from the package's im2col.
  */
 
+import { TestRng } from "@neurite/test-support";
+
 /** A dense NHWC (or any-rank) float64 array. */
 export interface Nd {
   readonly shape: readonly number[];
   readonly data: Float64Array;
 }
 
-export function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Uniform draws in [0, 1) from the shared seeded test-input generator. */
+export function seededDraws(seed: number): () => number {
+  const rng = new TestRng(seed);
+  return () => rng.next();
 }
 
 /** Values in [-1, 1) rounded to float32 so that both sides start from the same numbers. */
 export function randomNd(shape: readonly number[], seed: number): Nd {
-  const next = mulberry(seed);
+  const next = seededDraws(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = Math.fround(next() * 2 - 1);

@@ -9,7 +9,7 @@ import { name as PACKAGE, version as VERSION } from "../package.json";
  * `use(onnxActivations)` has registered this plugin. It gets fused kernels and the derived derivative like any other.
  */
 export const onnxFormula = defineActivation<{ formula: string }>({
-  name: "onnxFormula", family: "onnx", package: PACKAGE, version: VERSION,
+  name: "onnxFormula",
   description: "an elementwise subgraph of an imported ONNX file, as a formula over x",
   params: { formula: { default: "x", description: "the formula, in parseFormula's syntax" } },
   meta: { range: [-Infinity, Infinity], monotonic: false, smoothAtZero: false },
@@ -42,7 +42,7 @@ export function formulaText(expr: Expr): string {
     }
     case "unary": return `${n.op}(${formulaText(n.a)})`;
     case "binary": return `${n.op}(${formulaText(n.a)}, ${formulaText(n.b)})`;
-    case "select": return `where(${formulaText(n.cond)}, ${formulaText(n.a)}, ${formulaText(n.b)})`;
+    case "where": return `where(${formulaText(n.cond)}, ${formulaText(n.a)}, ${formulaText(n.b)})`;
     default: throw new Error(`internal error: formulaText reached a ${n.kind} node`);
   }
 }

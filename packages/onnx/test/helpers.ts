@@ -1,6 +1,7 @@
 import { cpuBackend } from "@neurite/backend-cpu";
 import { wasmBackend } from "@neurite/backend-wasm";
 import { type Sequential, fromValues, setBackend, use } from "@neurite/core";
+import { TestRng } from "@neurite/test-support";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe } from "vitest";
 
@@ -16,16 +17,10 @@ export function forEachBackend(title: string, body: (backend: string) => void): 
   });
 }
 
-/** mulberry32: a small seeded generator, so every run draws the same inputs. */
+/** Uniform draws in [0, 1) from the shared seeded test-input generator, so every run draws the same inputs. */
 export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new TestRng(seed);
+  return () => rng.next();
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Input builders shared by the backend tests: float32-representable values with known safe ranges. */
 import { type Nd, nd, sizeOfShape } from "./reference.js";
-import { TestRng } from "./rng.js";
+import { TestRng } from "@neurite/test-support";
 
 /** Random float32 values of `shape` in [lo, hi), at least `minAbs` away from 0. */
 export function rand(rng: TestRng, shape: readonly number[], lo = -2, hi = 2, minAbs = 0): Nd {

@@ -14,7 +14,7 @@ import { type Tensor, mul, scope, sum, valueAndGradOf } from "@neurite/core";
 import { expect } from "vitest";
 import { expectClose, maxAbs, mismatches } from "./assert.js";
 import { type Nd, dot, nd } from "./reference.js";
-import { TestRng } from "./rng.js";
+import { TestRng } from "@neurite/test-support";
 import { fromNd } from "./tensors.js";
 
 export interface GradCase {

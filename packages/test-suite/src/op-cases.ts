@@ -11,11 +11,12 @@ import {
 import { distinct, grid, mask, rand } from "./cases.js";
 import type { GradCase } from "./gradcheck.js";
 import * as R from "./reference.js";
-import { TestRng } from "./rng.js";
+import { TestRng, erfRef, sigmoidRef } from "@neurite/test-support";
 
 // reset by opCases() so that every call builds the same inputs
 let rng = new TestRng(0);
-const S = [2, 3];
+/** The shape of most unary and binary cases: small, not square, so a swapped axis shows. */
+const CASE_SHAPE = [2, 3];
 
 type Unary = [name: string, f: (x: Tensor) => Tensor, ref: (v: number) => number, lo: number, hi: number, minAbs?: number];
 
@@ -29,8 +30,8 @@ const UNARY: Unary[] = [
   ["sqrt", sqrt, Math.sqrt, 0.3, 3],
   ["square", square, (v) => v * v, -2, 2],
   ["tanh", tanh, Math.tanh, -2, 2],
-  ["sigmoid", sigmoid, R.sigmoidRef, -3, 3],
-  ["erf", erf, R.erfRef, -2, 2],
+  ["sigmoid", sigmoid, sigmoidRef, -3, 3],
+  ["erf", erf, erfRef, -2, 2],
   ["pow(x, 3)", (x) => pow(x, 3), (v) => v ** 3, -2, 2],
   ["pow(x, 0.5)", (x) => pow(x, 0.5), Math.sqrt, 0.3, 3],
   ["pow(2, x)", (x) => pow(2, x), (v) => 2 ** v, -2, 2],
@@ -96,21 +97,21 @@ export function opCases(): GradCase[] {
   const out: GradCase[] = [];
   for (const [name, f, ref, lo, hi, minAbs] of UNARY) {
     // clip: keep inputs clear of its two kinks
-    const x = name.startsWith("clip") ? grid(rng, S, 0.2, 0.05) : name.includes("> 0.3") ? grid(rng, S, 0.2, 0.05) : rand(rng, S, lo, hi, minAbs ?? 0);
+    const x = name.startsWith("clip") ? grid(rng, CASE_SHAPE, 0.2, 0.05) : name.includes("> 0.3") ? grid(rng, CASE_SHAPE, 0.2, 0.05) : rand(rng, CASE_SHAPE, lo, hi, minAbs ?? 0);
     out.push({ name, inputs: [x], f: (t) => f(t), ref: (v) => R.map(ref, v) });
   }
   // piecewise-constant primitives: zero gradient, and finite differences agree away from the steps
-  out.push({ name: "sign", inputs: [rand(rng, S, -2, 2, 0.1)], f: (t) => mul(sign(t), t), ref: (v) => R.map((u) => Math.sign(u) * u, v) });
-  out.push({ name: "floor", inputs: [grid(rng, S, 0.5, 0.25)], f: (t) => add(floor(t), t), ref: (v) => R.map((u) => Math.floor(u) + u, v) });
-  out.push({ name: "isNaN", inputs: [rand(rng, S)], f: (t) => add(isNaN(t), t), ref: (v) => R.map((u) => u, v) });
+  out.push({ name: "sign", inputs: [rand(rng, CASE_SHAPE, -2, 2, 0.1)], f: (t) => mul(sign(t), t), ref: (v) => R.map((u) => Math.sign(u) * u, v) });
+  out.push({ name: "floor", inputs: [grid(rng, CASE_SHAPE, 0.5, 0.25)], f: (t) => add(floor(t), t), ref: (v) => R.map((u) => Math.floor(u) + u, v) });
+  out.push({ name: "isNaN", inputs: [rand(rng, CASE_SHAPE)], f: (t) => add(isNaN(t), t), ref: (v) => R.map((u) => u, v) });
 
   for (const [name, f, ref] of BINARY) {
     for (const [a, b] of PAIRS) {
       out.push({ name: `${name} [${a.join(",")}] with [${b.join(",")}]`, inputs: binaryInputs(name, a, b), f: (x, y) => f(x, y), ref: (x, y) => R.map(ref, x, y) });
     }
   }
-  out.push({ name: "x * x (one tensor used twice)", inputs: [rand(rng, S)], f: (x) => mul(x, x), ref: (x) => R.map((v) => v * v, x) });
-  out.push({ name: "x + x * 2 - x (three uses)", inputs: [rand(rng, S)], f: (x) => sub(add(x, mul(x, 2)), x), ref: (x) => R.map((v) => 2 * v, x) });
+  out.push({ name: "x * x (one tensor used twice)", inputs: [rand(rng, CASE_SHAPE)], f: (x) => mul(x, x), ref: (x) => R.map((v) => v * v, x) });
+  out.push({ name: "x + x * 2 - x (three uses)", inputs: [rand(rng, CASE_SHAPE)], f: (x) => sub(add(x, mul(x, 2)), x), ref: (x) => R.map((v) => 2 * v, x) });
 
   // where: the gradient goes to the chosen branch; cond broadcasts and gets none
   out.push({
@@ -122,14 +123,14 @@ export function opCases(): GradCase[] {
   });
   out.push({
     name: "where(cond, a, 0)",
-    inputs: [mask(rng, S), rand(rng, S)],
+    inputs: [mask(rng, CASE_SHAPE), rand(rng, CASE_SHAPE)],
     wrt: [1],
     f: (c, a) => where(c, a, 0),
     ref: (c, a) => R.map((k, u) => (k ? u : 0), c, a),
   });
   out.push({
     name: "where(a <= b, a, b) (comparison as condition)",
-    inputs: [grid(rng, S, 0.3, 0), grid(rng, S, 0.3, 0.15)],
+    inputs: [grid(rng, CASE_SHAPE, 0.3, 0), grid(rng, CASE_SHAPE, 0.3, 0.15)],
     f: (a, b) => where(lessEqual(a, b), a, b),
     ref: (a, b) => R.map(Math.min, a, b),
   });
@@ -209,9 +210,9 @@ export function opCases(): GradCase[] {
     f: (t) => broadcastTo(t, [2, 3, 4]),
     ref: (v) => R.map((u) => u, v, R.nd([2, 3, 4], () => 0)),
   });
-  out.push({ name: "expandDims axis 1", inputs: [rand(rng, S)], f: (t) => expandDims(t, 1), ref: (v) => R.reshape(v, [2, 1, 3]) });
+  out.push({ name: "expandDims axis 1", inputs: [rand(rng, CASE_SHAPE)], f: (t) => expandDims(t, 1), ref: (v) => R.reshape(v, [2, 1, 3]) });
   out.push({ name: "squeeze", inputs: [rand(rng, [2, 1, 3])], f: (t) => squeeze(t), ref: (v) => R.reshape(v, [2, 3]) });
-  out.push({ name: "clone", inputs: [rand(rng, S)], f: (t) => clone(t), ref: (v) => v });
+  out.push({ name: "clone", inputs: [rand(rng, CASE_SHAPE)], f: (t) => clone(t), ref: (v) => v });
   out.push({
     name: "oneHot(labels) * x",
     inputs: [rand(rng, [3, 4])],

@@ -182,15 +182,15 @@ function swapLast(x: Nd): Nd {
 
 /** numpy.matmul of 2-D or 3-D operands (the batch axis broadcasts), with optional transposes of each. */
 export function matmul(a: Nd, b: Nd, transposeA = false, transposeB = false): Nd {
-  const A = transposeA ? swapLast(a) : a;
-  const B = transposeB ? swapLast(b) : b;
-  const [m, k] = A.shape.slice(-2) as [number, number];
-  const [k2, n] = B.shape.slice(-2) as [number, number];
+  const left = transposeA ? swapLast(a) : a;
+  const right = transposeB ? swapLast(b) : b;
+  const [m, k] = left.shape.slice(-2) as [number, number];
+  const [k2, n] = right.shape.slice(-2) as [number, number];
   if (k !== k2) throw new Error(`matmul: inner sizes ${k} and ${k2} differ`);
-  const batchShape = broadcastShape(A.shape.slice(0, -2), B.shape.slice(0, -2));
+  const batchShape = broadcastShape(left.shape.slice(0, -2), right.shape.slice(0, -2));
   const shape = [...batchShape, m, n];
-  const aBatch = sizeOfShape(A.shape.slice(0, -2));
-  const bBatch = sizeOfShape(B.shape.slice(0, -2));
+  const aBatch = sizeOfShape(left.shape.slice(0, -2));
+  const bBatch = sizeOfShape(right.shape.slice(0, -2));
   return nd(shape, (i) => {
     const j = i % n;
     const r = Math.floor(i / n) % m;
@@ -198,7 +198,7 @@ export function matmul(a: Nd, b: Nd, transposeA = false, transposeB = false): Nd
     const ao = (aBatch === 1 ? 0 : bt) * m * k;
     const bo = (bBatch === 1 ? 0 : bt) * k * n;
     let s = 0;
-    for (let p = 0; p < k; p++) s += A.data[ao + r * k + p]! * B.data[bo + p * n + j]!;
+    for (let p = 0; p < k; p++) s += left.data[ao + r * k + p]! * right.data[bo + p * n + j]!;
     return s;
   });
 }
@@ -209,35 +209,4 @@ export function dot(x: Nd, w: Nd): number {
   let s = 0;
   for (let i = 0; i < x.data.length; i++) s += x.data[i]! * w.data[i]!;
   return s;
-}
-
-/** The error function in float64 (Abramowitz–Stegun 7.1.26 is too coarse; this is a Taylor / continued-fraction pair). */
-export function erfRef(x: number): number {
-  // erf is odd: NaN and ±0 are their own images
-  if (Number.isNaN(x) || x === 0) return x;
-  const ax = Math.abs(x);
-  let r: number;
-  if (ax < 2.5) {
-    // Maclaurin series: erf x = 2/√π Σ (−1)ⁿ x^(2n+1) / (n! (2n+1))
-    let term = ax;
-    let sum = ax;
-    for (let n = 1; n < 200; n++) {
-      term *= (-ax * ax) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    r = (2 / Math.sqrt(Math.PI)) * sum;
-  } else {
-    // erfc x = e^(−x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + 2/(x + …))))) (Laplace's continued fraction)
-    let f = ax;
-    for (let n = 60; n >= 1; n--) f = ax + n / 2 / f;
-    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  }
-  return x < 0 ? -r : r;
-}
-
-/** Logistic sigmoid in float64, written without relying on the library's version. */
-export function sigmoidRef(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }

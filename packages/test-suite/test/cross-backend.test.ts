@@ -13,7 +13,7 @@ import { expectClose, expectTensor, maxAbs } from "../src/assert.js";
 import { BACKENDS, registerBackends } from "../src/backends.js";
 import { rand } from "../src/cases.js";
 import * as R from "../src/reference.js";
-import { TestRng } from "../src/rng.js";
+import { TestRng } from "@neurite/test-support";
 import { fromNd } from "../src/tensors.js";
 
 registerBackends();

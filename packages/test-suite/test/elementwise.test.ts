@@ -9,8 +9,7 @@ import {
 import { describe, expect, test } from "vitest";
 import { expectClose, expectTensor } from "../src/assert.js";
 import { forEachBackend } from "../src/backends.js";
-import { erfRef, sigmoidRef } from "../src/reference.js";
-import { TestRng } from "../src/rng.js";
+import { TestRng, erfRef, sigmoidRef } from "@neurite/test-support";
 
 const E = Math.E;
 

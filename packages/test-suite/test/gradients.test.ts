@@ -10,7 +10,7 @@ import { rand } from "../src/cases.js";
 import { gradCheck } from "../src/gradcheck.js";
 import { opCases } from "../src/op-cases.js";
 import * as R from "../src/reference.js";
-import { TestRng } from "../src/rng.js";
+import { TestRng } from "@neurite/test-support";
 
 const CASES = opCases();
 

@@ -15,7 +15,7 @@ import { BACKENDS, registerBackends } from "../src/backends.js";
 import { rand } from "../src/cases.js";
 import { opCases } from "../src/op-cases.js";
 import { type Nd, map } from "../src/reference.js";
-import { TestRng } from "../src/rng.js";
+import { TestRng } from "@neurite/test-support";
 import { fromNd } from "../src/tensors.js";
 
 registerBackends();

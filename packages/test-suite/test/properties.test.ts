@@ -10,7 +10,7 @@ import { forEachBackend } from "../src/backends.js";
 import { rand } from "../src/cases.js";
 import { gradCheck } from "../src/gradcheck.js";
 import * as R from "../src/reference.js";
-import { TestRng } from "../src/rng.js";
+import { TestRng } from "@neurite/test-support";
 import { fromNd } from "../src/tensors.js";
 
 const dim = fc.integer({ min: 1, max: 4 });

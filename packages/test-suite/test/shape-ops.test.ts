@@ -8,7 +8,7 @@ import { expectTensor } from "../src/assert.js";
 import { forEachBackend } from "../src/backends.js";
 import { rand } from "../src/cases.js";
 import * as R from "../src/reference.js";
-import { TestRng } from "../src/rng.js";
+import { TestRng } from "@neurite/test-support";
 import { fromNd } from "../src/tensors.js";
 
 const rng = new TestRng(5);

@@ -1,11 +1,11 @@
 import { noGrad, record } from "../autograd/record.js";
+import { backends } from "../backend/instances.js";
 import { input, mapExpr } from "../expr/expr.js";
 import { type ScalarFunction, compileScalar } from "../expr/evaluate.js";
 import { derive } from "../expr/derive.js";
 import { ArgumentError } from "../errors.js";
 import { fused } from "../ops/fused.js";
 import { onActiveBackend, produce } from "../ops/kernel.js";
-import { engine } from "../tensor/engine.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { BoundActivation, ElementwiseActivation } from "./contract.js";
 import { type ActivationProgram, activationProgram } from "./program.js";
@@ -26,7 +26,7 @@ export function applyActivation(x: Tensor, spec: BoundActivation, weights: Reado
   }
   const prog = activationProgram(spec);
   if (prog.trainable.length === 0) {
-    const kernel = plugin.kernels?.[engine.backend.name];
+    const kernel = plugin.kernels?.[backends.active.name];
     if (kernel) return applyHandKernel(x, spec, prog);
   }
   const ws = prog.trainable.map((k) => {
@@ -39,13 +39,13 @@ export function applyActivation(x: Tensor, spec: BoundActivation, weights: Reado
 
 function applyHandKernel(x: Tensor, spec: BoundActivation, prog: ActivationProgram): Tensor {
   const plugin = spec.plugin as ElementwiseActivation;
-  const backend = engine.backend;
+  const backend = backends.active;
   const kernel = plugin.kernels![backend.name]!;
   x = onActiveBackend(x, plugin.name);
   const y = produce(x.shape, (out) => kernel.forward(backend, { x: x.storage.id, out, size: x.size, params: spec.params }), backend);
   return record(y, plugin.name, [x], (g) => {
     // the backward runs on the backend active now (a switch may have come between): its own kernel, or the formula
-    const b = engine.backend;
+    const b = backends.active;
     const k = plugin.kernels?.[b.name];
     if (!k?.backward) return [backwardByFormula(x, y, g, prog)];
     for (const t of [x, y, g]) onActiveBackend(t, `${plugin.name} gradient`);

@@ -27,6 +27,9 @@ const MAX_NAME_LENGTH = 100;
 /** Most parameter values tried per declaration (each choice of a string or boolean parameter is one run). */
 const MAX_VARIANTS = 64;
 
+/** Why an identity field may be missing: a family's member gets it from defineFamily, a standalone plugin states it. */
+const MEMBER_HINT = "; state it in the declaration, or list the activation in a family (defineFamily fills family, package and version)";
+
 /** Declarations that passed {@link checkDeclaration}: binding one again costs a lookup. */
 const checked = sharedBrand("checked-declarations");
 
@@ -85,11 +88,11 @@ export function checkDeclaration(plugin: unknown): void {
   unknownFields(f, FIELDS[type], label);
   for (const key of ["package", "family"]) {
     const v = f.get(key);
-    if (typeof v !== "string" || v.length === 0) throw new RegistryError(`${label}: ${key} must be a non-empty string, got ${fmtValue(v)}`);
+    if (typeof v !== "string" || v.length === 0) throw new RegistryError(`${label}: ${key} must be a non-empty string, got ${fmtValue(v)}${v === undefined ? MEMBER_HINT : ""}`);
   }
   const version = f.get("version");
   if (typeof version !== "string" || !VERSION.test(version)) {
-    throw new RegistryError(`${label}: version must be a version string such as "1.0.0" (major.minor.patch), got ${fmtValue(version)}`);
+    throw new RegistryError(`${label}: version must be a version string such as "1.0.0" (major.minor.patch), got ${fmtValue(version)}${version === undefined ? MEMBER_HINT : ""}`);
   }
   if (typeof f.get("description") !== "string") throw new RegistryError(`${label}: description must be a string (the formula in words), got ${fmtValue(f.get("description"))}`);
 

@@ -37,15 +37,28 @@ export const activations = sharedState("activations", () => {
   return registry;
 });
 
-/** Identity for declaring an elementwise activation with its parameter types inferred. */
-export function defineActivation<P extends ActivationParams>(plugin: Omit<ElementwiseActivation<P>, "kind" | "type">): ElementwiseActivation<P>;
+/** The identity fields a family's member leaves out: {@link defineFamily} fills them from the family. */
+type MemberIdentity = "family" | "package" | "version";
+
+/**
+ * A declaration as its author writes it: the identity (`family`, `package`, `version`) is required of a
+ * standalone plugin and left out by a family's member, which gets it from {@link defineFamily}; a plugin that
+ * reaches registration without it is refused, naming the missing field.
+ */
+type Declared<A extends ActivationPlugin, Derived extends string> = Omit<A, "kind" | MemberIdentity | Derived> & Partial<Pick<A, MemberIdentity>>;
+
+/**
+ * Identity for declaring an elementwise activation with its parameter types inferred. A family's member states
+ * only what is its own (name, params, formula, …): {@link defineFamily} fills `family`, `package` and `version`.
+ */
+export function defineActivation<P extends ActivationParams>(plugin: Declared<ElementwiseActivation<P>, "type">): ElementwiseActivation<P>;
 /**
  * An elementwise activation whose formula is text in {@link parseFormula}'s syntax, over `x` and the numeric
  * parameters: `formula: "x * sigmoid(1.702 * x)"`. It gets everything a builder formula gets (fused kernels,
  * the derived derivative, saving by name, the checks); the text is kept as `source`.
  */
-export function defineActivation<P extends ActivationParams>(plugin: Omit<ElementwiseActivation<P>, "kind" | "type" | "formula" | "source"> & { formula: string }): ElementwiseActivation<P>;
-export function defineActivation<P extends ActivationParams>(plugin: Omit<AxisActivation<P>, "kind"> & { type: "axis" }): AxisActivation<P>;
+export function defineActivation<P extends ActivationParams>(plugin: Declared<ElementwiseActivation<P>, "type" | "formula" | "source"> & { formula: string }): ElementwiseActivation<P>;
+export function defineActivation<P extends ActivationParams>(plugin: Declared<AxisActivation<P>, never> & { type: "axis" }): AxisActivation<P>;
 export function defineActivation(plugin: object): ActivationPlugin {
   const text = (plugin as { formula?: unknown }).formula;
   if (typeof text !== "string") return { kind: "activation", type: "elementwise", ...plugin } as ActivationPlugin;
@@ -60,9 +73,46 @@ export function defineActivation(plugin: object): ActivationPlugin {
   return { kind: "activation", type: "elementwise", ...plugin, source: text, formula } as ActivationPlugin;
 }
 
-/** Groups activations into a family that registers (atomically) with one `use(family)`. */
+/**
+ * Groups activations into a family that registers (atomically) with one `use(family)`, and gives each member the
+ * family's identity: a member that leaves out `family`, `package` or `version` gets the family's name, package
+ * and version, written into the member itself, so the activation a package exports alone (`relu`) saves with
+ * them too. A member that states another package or version is refused with a {@link RegistryError} naming
+ * both (a refusal changes no member); a `family` it states is its own label and is kept.
+ */
 export function defineFamily(family: Omit<ActivationFamily, "kind">): ActivationFamily {
+  const identity: Readonly<Record<MemberIdentity, unknown>> = { family: family.name, package: family.package, version: family.version };
+  const members: unknown = family.activations;
+  // anything but an array of objects is left to registration, which refuses it with its own message
+  const fills: (readonly [object, MemberIdentity])[] = [];
+  for (const member of Array.isArray(members) ? (members as unknown[]) : []) {
+    if (typeof member !== "object" || member === null) continue;
+    for (const key of Object.keys(identity) as MemberIdentity[]) {
+      const d = Reflect.getOwnPropertyDescriptor(member, key);
+      const absent = d === undefined || ("value" in d && d.value === undefined);
+      if (absent) {
+        const fillable = d === undefined ? Object.isExtensible(member) : d.writable === true || d.configurable === true;
+        if (!fillable) {
+          throw new RegistryError(`${memberLabel(member)} leaves out ${key} but cannot be given it (it is frozen); state ${key}: ${fmtValue(identity[key])} in the declaration, or do not freeze it before defineFamily`);
+        }
+        fills.push([member, key]);
+      } else if (key !== "family" && "value" in d && d.value !== identity[key]) {
+        // a member's own family label (a grouping for docs and plots) may differ; its package and version may not.
+        // An accessor is not compared here: registration refuses it (a declaration is data).
+        throw new RegistryError(`${memberLabel(member)} states ${key} ${fmtValue(d.value)}, but its family ${fmtValue(family.name)} has ${key} ${fmtValue(identity[key])}; leave ${key} out of the member (defineFamily fills it) or make the two agree`);
+      }
+    }
+  }
+  // every member checked before any is written: a refusal above leaves them all as they were
+  for (const [member, key] of fills) Object.defineProperty(member, key, { value: identity[key], enumerable: true, writable: true, configurable: true });
   return { kind: "activation-family", ...family };
+}
+
+/** `activation "relu"`, for messages about a member whose declaration is not yet checked. */
+function memberLabel(member: object): string {
+  const d = Reflect.getOwnPropertyDescriptor(member, "name");
+  const name: unknown = d && "value" in d ? d.value : undefined;
+  return `activation ${typeof name === "string" ? JSON.stringify(name) : "(unnamed)"}`;
 }
 
 /** Registers activations or whole families; all or nothing. */

@@ -16,6 +16,7 @@ import { softmaxFamily } from "@neurite/activations-softmax";
 import {
   type LayerSpec, NeuriteError, SerializationError, type Sequential, getBackend, loadModel, memory, saveModel, sequential, uniform, use,
 } from "@neurite/core";
+import { TestRng } from "@neurite/test-support";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { forEachBackend } from "../../src/backends.js";
 
@@ -23,20 +24,6 @@ use(reluFamily, sigmoidFamily, smoothFamily, softmaxFamily);
 
 /** Mutations per model and backend; three models, two backends. */
 const MUTATIONS = 700;
-
-/** mulberry32: a small seeded generator, so every run fuzzes the same files. */
-function rng(seed: number): { next(): number; int(n: number): number; pick<T>(xs: readonly T[]): T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  return { next, int, pick: (xs) => xs[int(xs.length)]! };
-}
 
 // ---- an independent implementation of the file's JSON checksum: CRC-32 (bitwise) of canonical JSON ----
 function crc32Bitwise(bytes: Uint8Array): number {
@@ -118,7 +105,7 @@ function parentOf(root: unknown, path: Path): Record<string | number, unknown> {
 const DEEP = "\u0000deep";
 
 /** A value of another type or size than JSON usually has there. */
-function wildValue(r: ReturnType<typeof rng>, old: unknown, objectMode: boolean): unknown {
+function wildValue(r: TestRng, old: unknown, objectMode: boolean): unknown {
   const choices: (() => unknown)[] = [
     () => null, () => true, () => false, () => 0, () => -1, () => 1, () => 0.5, () => -0.5, () => 1e308, () => -1e308, () => 2 ** 53 + 2,
     () => 2 ** 31, () => 2 ** 32, () => 16384, () => 1e-320, () => "", () => "x", () => "1", () => "__proto__", () => "x".repeat(100_000),
@@ -141,7 +128,7 @@ interface Mutant {
   readonly tree?: Json;
 }
 
-function mutate(r: ReturnType<typeof rng>, text: string, weights: Uint8Array): Mutant {
+function mutate(r: TestRng, text: string, weights: Uint8Array): Mutant {
   const op = r.int(10);
   const copy = (): Uint8Array => weights.slice();
   switch (op) {
@@ -248,7 +235,7 @@ forEachBackend("model-file fuzz", (backend) => {
         return v;
       };
       const reference = predict(model);
-      const r = rng(0x5eed0000 + 97 * m + (backend === "cpu" ? 0 : 1));
+      const r = new TestRng(0x5eed0000 + 97 * m + (backend === "cpu" ? 0 : 1));
 
       /** One load: the outcome, with the checks every outcome shares. */
       const attempt = (mutant: { json: unknown; weights: Uint8Array }, what: string): "refused" | "other" | Sequential => {

@@ -19,7 +19,7 @@ import {
 } from "@neurite/core";
 import { describe, expect, it } from "vitest";
 import { BACKENDS, forEachBackend, registerBackends } from "../../src/backends.js";
-import { erfRef } from "../../src/reference.js";
+import { erfRef } from "@neurite/test-support";
 
 registerBackends();
 use(sigmoidFamily, reluFamily, softmaxFamily, smoothFamily);
