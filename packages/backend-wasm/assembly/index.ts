@@ -6,6 +6,7 @@ export { matmulFused, matmulPackB, matmulRows, matmulScratchBytes } from "./matm
 export { sumRows, sumInner, extremeRows, extremeInner, argRows, argInner } from "./reduce";
 export { softmaxRows, logSoftmaxRows, softmaxBackwardRows, logSoftmaxBackwardRows } from "./rows";
 export { adam, gather, scatterAdd, fill } from "./misc";
+export { im2col, col2im, im2colMatmulRows } from "./patches";
 
 /** First byte past the module's static data: where the JavaScript allocator starts. */
 export function heapBase(): usize {

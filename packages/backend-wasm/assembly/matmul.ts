@@ -6,6 +6,8 @@ const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const MC: i32 = 64;
+/** Rows of A packed at a time (the patch rows im2colMatmulRows extracts per block). */
+export const MATMUL_MC: i32 = MC;
 /** Columns of a B block kept in L2 while every A panel of the row block passes over it. */
 const NC: i32 = 256;
 

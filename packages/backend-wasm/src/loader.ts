@@ -27,7 +27,19 @@ export interface KernelExports {
   gather: (x: number, indices: number, out: number, outer: number, axisSize: number, inner: number, count: number) => void;
   scatterAdd: (src: number, indices: number, out: number, outer: number, axisSize: number, inner: number, count: number) => void;
   fill: (ptr: number, n: number, value: number) => void;
+  im2col: (x: number, out: number, ...geometry: PatchGeometryArgs) => void;
+  col2im: (cols: number, out: number, ...geometry: PatchGeometryArgs) => void;
+  im2colMatmulRows: (x: number, ...rest: [...PatchGeometryTail, bp: number, out: number, n: number, i0: number, i1: number, rows: number, ap: number]) => void;
 }
+
+/**
+ * The geometry arguments of the im2col / col2im exports, in order: batch, height, width, channels, kernel
+ * height and width, strides, dilations, padding top and left, output height and width.
+ */
+export type PatchGeometryArgs = [batch: number, ...PatchGeometryTail];
+
+/** {@link PatchGeometryArgs} without the batch. */
+export type PatchGeometryTail = [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** Pages the kernels' memory may grow to (2 GiB; see memory.ts for why not 4). */
 export { MAX_PAGES } from "./memory.js";

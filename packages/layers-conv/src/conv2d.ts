@@ -1,10 +1,10 @@
 import {
   type BoundActivation, ConfigReader, type InitializerSpec, ShapeError, type Tensor, type Variable, add, applyActivation,
-  checkInitializer, defineLayer, matmul, reshape, resolveActivation, trainableParams, transpose,
+  checkInitializer, defineLayer, denseActivation, getBackend, matmul, reshape, resolveActivation, trainableParams, transpose,
 } from "@neurite/core";
 import { type AxisGeometry, type Padding, axisGeometry, checkPatchSize, fmtShape, readPadding, readPair } from "./geometry.js";
 import { PACKAGE, VERSION } from "./identity.js";
-import { composed, extractPatches } from "./patches.js";
+import { type Track, composed, extractPatches, kernelConvolution, kernelPatches, patchKernels } from "./patches.js";
 
 /** Options of {@link convolution2d}. */
 export interface Convolution2dOptions {
@@ -44,8 +44,12 @@ export function windowGeometry(
  * `kernel` [kH, kW, channels / groups, filters], giving [batch, outH, outW, filters]. Output channel f reads the
  * input channels of group ⌊f / (filters / groups)⌋, as PyTorch's groups do.
  *
- * Composed from core ops — im2col by one gather, then one (batched, for groups) matmul — so every backend runs it
- * and autograd derives the gradients for x, the kernel and the bias.
+ * Where the active backend has the `im2col` and `col2im` kernels, im2col is one kernel call (col2im its
+ * backward) and, without groups, the product, bias and activation are core's `denseActivation` (the matmul
+ * epilogue where the backend has one): the kernel's gradient is patchesᵀ·dY and the input's col2im(dY·Wᵀ). A
+ * bare convolution (no bias, no activation) is one `im2colMatmul` where the backend has it.
+ * Elsewhere it is composed from core ops — im2col by one gather, then one (batched, for groups) matmul — so every
+ * backend runs it. Both paths give the same values and gradients within float32 rounding.
  */
 export function convolution2d(x: Tensor, kernel: Tensor, options: Convolution2dOptions = {}): Tensor {
   const strides = readPair("conv2d strides", options.strides ?? 1);
@@ -68,26 +72,46 @@ export function convolution2d(x: Tensor, kernel: Tensor, options: Convolution2dO
   const { rows, cols } = windowGeometry("conv2d", height, width, [kh, kw], strides, dilation, padding);
   const positions = batch * rows.out * cols.out;
   const taps = kh * kw;
-  return composed((track) => {
-    const patches = extractPatches(x, rows, cols, track);
-    let product: Tensor;
-    if (groups === 1) {
-      const lhs = track(reshape(patches, [positions, taps * channels]));
-      product = track(matmul(lhs, track(reshape(kernel, [taps * channels, filters]))));
-    } else {
-      // one batched matmul over the groups: [g, positions, taps·Cg] · [g, taps·Cg, filters / g]
-      const perGroup = filters / groups;
-      const grouped = track(transpose(track(reshape(patches, [positions, taps, groups, groupChannels])), [2, 0, 1, 3]));
-      const lhs = track(reshape(grouped, [groups, positions, taps * groupChannels]));
-      const rhs = track(transpose(track(reshape(kernel, [taps * groupChannels, groups, perGroup])), [1, 0, 2]));
-      product = track(transpose(track(matmul(lhs, rhs)), [1, 0, 2]));
-    }
+  // one batched matmul over the groups: [g, positions, taps·Cg] · [g, taps·Cg, filters / g], as [positions, filters]
+  const groupedProduct = (patches: Tensor, track: Track): Tensor => {
+    const perGroup = filters / groups;
+    const grouped = track(transpose(track(reshape(patches, [positions, taps, groups, groupChannels])), [2, 0, 1, 3]));
+    const lhs = track(reshape(grouped, [groups, positions, taps * groupChannels]));
+    const rhs = track(transpose(track(reshape(kernel, [taps * groupChannels, groups, perGroup])), [1, 0, 2]));
+    return track(transpose(track(matmul(lhs, rhs)), [1, 0, 2]));
+  };
+  // the product as NHWC, then the bias and the activation as separate fused passes
+  const finish = (product: Tensor, track: Track): Tensor => {
     let y = reshape(product, [batch, rows.out, cols.out, filters]);
     if (options.bias) y = add(track(y), options.bias);
     if (options.activation && options.activation.plugin.name !== "linear") {
       y = applyActivation(track(y), options.activation, options.activationWeights ?? {});
     }
     return y;
+  };
+  const kernels = patchKernels();
+  if (kernels) {
+    return composed((track) => {
+      const { im2colMatmul } = getBackend().kernels ?? {};
+      if (groups === 1 && im2colMatmul && !options.bias && (!options.activation || options.activation.plugin.name === "linear")) {
+        // the bare product (no epilogue to fuse): patches extracted block by block into cache, never materialised
+        const flatKernel = track(reshape(kernel, [taps * channels, filters]));
+        return finish(track(kernelConvolution(x, flatKernel, rows, cols, { ...kernels, im2colMatmul })), track);
+      }
+      const patches = track(kernelPatches(x, rows, cols, kernels));
+      if (groups !== 1) return finish(groupedProduct(patches, track), track);
+      // patches · W with the bias and activation in the matmul's epilogue where the backend has one
+      const flatKernel = track(reshape(kernel, [taps * channels, filters]));
+      const activation = options.activation ?? resolveActivation("linear");
+      const y = track(denseActivation(patches, flatKernel, options.bias, activation, options.activationWeights ?? {}));
+      return reshape(y, [batch, rows.out, cols.out, filters]);
+    });
+  }
+  return composed((track) => {
+    const patches = extractPatches(x, rows, cols, track);
+    if (groups !== 1) return finish(groupedProduct(patches, track), track);
+    const lhs = track(reshape(patches, [positions, taps * channels]));
+    return finish(track(matmul(lhs, track(reshape(kernel, [taps * channels, filters])))), track);
   });
 }
 

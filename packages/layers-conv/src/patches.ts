@@ -1,4 +1,7 @@
-import { type Tensor, concat, fill, fromValues, gather, reshape } from "@neurite/core";
+import {
+  type Backend, type PatchGeometry, type Tensor, concat, customVjp, fill, forEachPatchRun, fromValues, gather, getBackend,
+  matmul, onActiveBackend, produce, reshape,
+} from "@neurite/core";
 import { type AxisGeometry, checkPatchSize, patchIndices } from "./geometry.js";
 
 /** Marks a tensor as an intermediate of the op being composed; returns it. */
@@ -39,4 +42,113 @@ export function extractPatches(x: Tensor, rows: AxisGeometry, cols: AxisGeometry
   const source = padded ? track(concat([pixels, track(fill([batch, 1, channels], padValue))], 1)) : pixels;
   const taps = track(gather(source, track(fromValues(indices, [indices.length])), 1));
   return track(reshape(taps, [batch, rows.out * cols.out, rows.kernel * cols.kernel, channels]));
+}
+
+/** The backend kernels of the im2col fast path, where the active backend has both. */
+export type PatchKernels = Required<Pick<NonNullable<Backend["kernels"]>, "im2col" | "col2im">>;
+
+/** The active backend's im2col and col2im kernels, or undefined where it lacks either (the composed path runs). */
+export function patchKernels(backend: Backend = getBackend()): PatchKernels | undefined {
+  const k = backend.kernels;
+  return k?.im2col && k.col2im ? { im2col: k.im2col, col2im: k.col2im } : undefined;
+}
+
+/** The backend contract's geometry of a window over an NHWC batch. */
+export function patchGeometry(batch: number, channels: number, rows: AxisGeometry, cols: AxisGeometry): PatchGeometry {
+  return {
+    batch, height: rows.size, width: cols.size, channels, kernelHeight: rows.kernel, kernelWidth: cols.kernel,
+    strideHeight: rows.stride, strideWidth: cols.stride, dilationHeight: rows.dilation, dilationWidth: cols.dilation,
+    padTop: rows.padBefore, padLeft: cols.padBefore, outHeight: rows.out, outWidth: cols.out,
+  };
+}
+
+/**
+ * A convolution's product without groups, [batch·outH·outW, filters] = im2col(x) · W for `flatKernel` W
+ * [kH·kW·channels, filters], by the backend's `im2colMatmul` (the patch matrix never materialised), with its
+ * backward: dX = col2im(dY·Wᵀ) and dW = im2col(x)ᵀ·dY (the patches extracted again, only then, and freed).
+ */
+export function kernelConvolution(x: Tensor, flatKernel: Tensor, rows: AxisGeometry, cols: AxisGeometry, kernels: PatchKernels & { readonly im2colMatmul: NonNullable<NonNullable<Backend["kernels"]>["im2colMatmul"]> }): Tensor {
+  const [batch, , , channels] = x.shape as [number, number, number, number];
+  const filters = flatKernel.shape[1]!;
+  const geometry = patchGeometry(batch, channels, rows, cols);
+  const op = customVjp<[Tensor, Tensor]>({
+    forward: (input, w) => {
+      onActiveBackend(input, "conv2d");
+      onActiveBackend(w, "conv2d");
+      const output = produce([batch * rows.out * cols.out, filters], (out) => kernels.im2colMatmul({ ...geometry, x: input.storage.id, b: w.storage.id, n: filters, out }));
+      return { output };
+    },
+    backward: (g, _residuals, input, w) => {
+      let dx: Tensor | undefined;
+      let dw: Tensor | undefined;
+      if (input.requiresGrad) {
+        const dPatches = matmul(g, w, { transposeB: true });
+        try {
+          dx = col2imOf(dPatches, geometry);
+        } finally {
+          dPatches.dispose();
+        }
+      }
+      if (w.requiresGrad) {
+        checkPatchSize("im2col", rows, cols, batch, channels);
+        const patches = patchesOf(input, geometry, rows, cols);
+        try {
+          dw = matmul(patches, g, { transposeA: true });
+        } finally {
+          patches.dispose();
+        }
+      }
+      return [dx, dw];
+    },
+  }, "conv2d");
+  return op(x, flatKernel);
+}
+
+/** The patch matrix of `x` on the active backend, by its im2col kernel or (without one) the composed gather. */
+function patchesOf(x: Tensor, geometry: PatchGeometry, rows: AxisGeometry, cols: AxisGeometry): Tensor {
+  const backend = getBackend();
+  const kernels = patchKernels(backend);
+  const shape = [geometry.batch * geometry.outHeight * geometry.outWidth, geometry.kernelHeight * geometry.kernelWidth * geometry.channels];
+  onActiveBackend(x, "conv2d backward");
+  if (kernels) return produce(shape, (out) => kernels.im2col({ ...geometry, x: x.storage.id, out }), backend);
+  return composed((track) => reshape(extractPatches(x, rows, cols, track), shape));
+}
+
+/**
+ * col2im of `g` on the active backend: its kernel where it has one, else an exact host loop (a backend that
+ * lacks the kernel at backward time: the one active at forward time had it).
+ */
+function col2imOf(g: Tensor, geometry: PatchGeometry): Tensor {
+  const backend = getBackend();
+  const shape = [geometry.batch, geometry.height, geometry.width, geometry.channels];
+  onActiveBackend(g, "conv2d backward");
+  const kernels = patchKernels(backend);
+  if (kernels) return produce(shape, (out) => kernels.col2im({ ...geometry, cols: g.storage.id, out }), backend);
+  const cols = g.dataSync();
+  const image = new Float32Array(shape[0]! * shape[1]! * shape[2]! * shape[3]!);
+  const c = geometry.channels;
+  forEachPatchRun(geometry, (row, dst) => {
+    if (dst >= 0) for (let k = 0; k < c; k++) image[dst + k]! += cols[row + k]!;
+  });
+  return fromValues(image, shape);
+}
+
+/**
+ * im2col by the backend's kernel: the windows of NHWC `x` as the matrix [batch·outH·outW, kH·kW·channels] (the
+ * layout of {@link extractPatches} reshaped to 2-D), with the backend's col2im as the backward pass. `kernels`
+ * are the active backend's ({@link patchKernels}).
+ */
+export function kernelPatches(x: Tensor, rows: AxisGeometry, cols: AxisGeometry, kernels: PatchKernels): Tensor {
+  const [batch, , , channels] = x.shape as [number, number, number, number];
+  checkPatchSize("im2col", rows, cols, batch, channels);
+  const geometry = patchGeometry(batch, channels, rows, cols);
+  const shape = [batch * rows.out * cols.out, rows.kernel * cols.kernel * channels];
+  const op = customVjp<[Tensor]>({
+    forward: (input) => {
+      onActiveBackend(input, "conv2d");
+      return { output: produce(shape, (out) => kernels.im2col({ ...geometry, x: input.storage.id, out })) };
+    },
+    backward: (g) => [col2imOf(g, geometry)],
+  }, "im2col");
+  return op(x);
 }

@@ -4,5 +4,5 @@ export * from "./reduce.js";
 export * from "./shape-ops.js";
 export * from "./matmul.js";
 export { fused, type FusedOptions } from "./fused.js";
-export { onActiveBackend } from "./kernel.js";
+export { onActiveBackend, produce } from "./kernel.js";
 export { Random } from "./random.js";

@@ -5,7 +5,7 @@
  */
 import type { Backend, DataId, ReduceOp, StridedView } from "../backend/contract.js";
 import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
-import { engine } from "../tensor/engine.js";
+import { backends } from "../backend/instances.js";
 import { Storage } from "../tensor/storage.js";
 import { broadcastStrides, sameShape, sizeOf, stridesOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -31,16 +31,22 @@ export function contiguousView(id: StridedView["id"], shape: readonly number[]):
  */
 export function onActiveBackend(t: Tensor, op: string): Tensor {
   t.assertAlive(op);
-  const b = engine.backend;
+  const b = backends.active;
   if (t.storage.backend !== b) t.storage.moveTo(b);
   return t;
 }
 
 /**
- * @internal Allocates a tensor of `shape` on `backend` (default: the active one) and runs `kernel` to fill
- * it. A kernel that throws frees the buffer before the error propagates, so a failed op leaks nothing.
+ * Allocates a tensor of `shape` on `backend` (default: the active one) and runs `kernel` to fill it. A kernel
+ * that throws frees the buffer before the error propagates, so a failed op leaks nothing; an allocation the
+ * backend cannot satisfy throws its `OutOfMemoryError` before the kernel runs. For plugin packages that call a
+ * backend kernel themselves: bring every operand over first with {@link onActiveBackend}, and record a
+ * gradient with `customVjp` (the result records none).
+ *
+ * @example
+ * const y = produce([rows, cols], (out) => backend.kernels!.im2col!({ ...geometry, x: x.storage.id, out }));
  */
-export function produce(shape: readonly number[], kernel: (out: DataId) => void, backend: Backend = engine.backend): Tensor {
+export function produce(shape: readonly number[], kernel: (out: DataId) => void, backend: Backend = backends.active): Tensor {
   const size = sizeOf(shape);
   const out = backend.alloc(size);
   try {
@@ -54,7 +60,7 @@ export function produce(shape: readonly number[], kernel: (out: DataId) => void,
 
 /** @internal copies `x` read through `view` into a new contiguous tensor of `shape` (transposes, slices, broadcasts). */
 export function copyView(view: StridedView, shape: readonly number[]): Tensor {
-  const backend = engine.backend;
+  const backend = backends.active;
   return produce(shape, (out) => backend.elementwise({ program: IDENTITY, inputs: [view], scalars: [], shape, out: contiguousView(out, shape) }), backend);
 }
 
@@ -65,7 +71,7 @@ export function keptShape(shape: readonly number[], axes: readonly number[]): nu
 
 /** @internal runs the backend's reduce over `axes` (moving them last first when they are not adjacent); records nothing. */
 export function reduceKernel(op: ReduceOp, x: Tensor, axes: readonly number[], name: string, keepDims = false): Tensor {
-  const backend = engine.backend;
+  const backend = backends.active;
   x = onActiveBackend(x, name);
   const outShape = keepDims ? keptShape(x.shape, axes) : x.shape.filter((_, i) => !axes.includes(i));
   const adjacent = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);

@@ -2,6 +2,8 @@ import { type ActivationProgram, activationProgram, applyActivation, trainablePa
 import type { BoundActivation } from "../../activation/contract.js";
 import { resolveActivation } from "../../activation/registry.js";
 import { noGrad, record, releaseTemporaries } from "../../autograd/record.js";
+import { scopeState } from "../../autograd/scope-state.js";
+import { backends } from "../../backend/instances.js";
 import { derive } from "../../expr/derive.js";
 import { type Expr, input, mapExpr } from "../../expr/expr.js";
 import { ShapeError, fmtShape } from "../../errors.js";
@@ -12,7 +14,6 @@ import { onActiveBackend } from "../../ops/kernel.js";
 import { matmul } from "../../ops/matmul.js";
 import { sum } from "../../ops/reduce.js";
 import { reshape } from "../../ops/shape-ops.js";
-import { engine } from "../../tensor/engine.js";
 import { Storage } from "../../tensor/storage.js";
 import { sizeOf } from "../../tensor/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
@@ -42,14 +43,14 @@ function substitute(e: Expr, z: Expr): Expr {
  * matmul epilogue), with a hand-written backward: dz = g·f'(z) in one pass, then dW = xᵀ·dz, db = Σ dz,
  * dx = dz·Wᵀ without materialised transposes.
  */
-function fusedDense(x: Tensor, kernel: Variable, bias: Variable | undefined, act: BoundActivation): Tensor {
+function fusedDense(x: Tensor, kernel: Tensor, bias: Tensor | undefined, act: BoundActivation): Tensor {
   const prog = activationProgram(act);
   const programs = densePrograms(prog);
-  const backend = engine.backend;
+  const backend = backends.active;
   // the epilogue kernel reads buffer ids directly: weights made on another backend move here first
   for (const t of [x, kernel, bias]) if (t) onActiveBackend(t, "dense");
   const epilogue = backend.kernels?.matmulEpilogue;
-  const recording = engine.noGradDepth === 0 && [x, kernel, bias].some((t) => t?.requiresGrad);
+  const recording = scopeState.noGradDepth === 0 && [x, kernel, bias].some((t) => t?.requiresGrad);
   const [batch, inF] = [x.shape[0]!, x.shape[1]!];
   const units = kernel.shape[1]!;
   let pre: Tensor; // what the backward pass reads z from: z itself, or x·W when the bias is added on the fly
@@ -93,6 +94,35 @@ function fusedDense(x: Tensor, kernel: Variable, bias: Variable | undefined, act
       bias?.requiresGrad ? sum(dz, 0) : undefined,
     ];
   });
+}
+
+/**
+ * a = f(x·W + b) for x [rows, in], W [in, units] and an optional bias [units]: Dense's forward pass as an op,
+ * for layer packages whose layers end in a matrix product (a convolution after im2col). An elementwise
+ * activation without trainable weights runs fused, in the backend's matmul epilogue where it has one, with
+ * Dense's hand-written backward; any other activation (prelu's alpha in `activationWeights`, an axis
+ * activation, one with a backend kernel of its own) runs unfused through `applyActivation`. Differentiable in
+ * x, W, b and the activation's weights.
+ */
+export function denseActivation(
+  x: Tensor, kernel: Tensor, bias: Tensor | undefined, activation: BoundActivation,
+  activationWeights: Readonly<Record<string, Tensor>> = {},
+): Tensor {
+  const inF = kernel.shape[0];
+  if (x.rank !== 2 || kernel.rank !== 2 || x.shape[1] !== inF) {
+    throw new ShapeError(`denseActivation: expected x [rows, in] and a kernel [in, units] with the same in, got ${fmtShape(x.shape)} and ${fmtShape(kernel.shape)}`);
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== kernel.shape[1])) {
+    throw new ShapeError(`denseActivation: the bias must have shape [${kernel.shape[1]}] (one per unit), got ${fmtShape(bias.shape)}`);
+  }
+  const plugin = activation.plugin;
+  // nothing to fuse: the plain product (no epilogue pass over it)
+  if (plugin.name === "linear" && !bias) return matmul(x, kernel);
+  const fuses = plugin.type === "elementwise" && trainableParams(plugin).length === 0 && plugin.kernels?.[backends.active.name] === undefined;
+  if (fuses) return fusedDense(x, kernel, bias, activation);
+  const mm = matmul(x, kernel);
+  const z = bias ? releaseTemporaries(add(mm, bias), mm) : mm;
+  return plugin.name === "linear" ? z : releaseTemporaries(applyActivation(z, activation, activationWeights), z);
 }
 
 /** Whether the activation declares that it is the softmax over the features of Dense's 2-D output. */
@@ -153,7 +183,7 @@ export const dense = defineLayer<DenseConfig>({
     // by taking the unfused path, where applyActivation runs it (checked per call: the backend can change)
     const plugin = act.plugin;
     const canFuse = plugin.type === "elementwise" && Object.keys(actWeights).length === 0;
-    const fuses = (): boolean => canFuse && plugin.kernels?.[engine.backend.name] === undefined;
+    const fuses = (): boolean => canFuse && plugin.kernels?.[backends.active.name] === undefined;
     const linearPart = (x2: Tensor): Tensor => {
       const mm = matmul(x2, kernel);
       return bias ? releaseTemporaries(add(mm, bias), mm) : mm;

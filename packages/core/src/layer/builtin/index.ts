@@ -7,7 +7,7 @@ import { layerNormalization } from "./layer-normalization.js";
 import { CORE_VERSION } from "../../process-state.js";
 
 export { activationLayer, dense, dropout, flatten, layerNormalization };
-export type { DenseConfig } from "./dense.js";
+export { denseActivation, type DenseConfig } from "./dense.js";
 export type { ActivationLayerConfig } from "./activation.js";
 export type { DropoutConfig } from "./dropout.js";
 export type { LayerNormalizationConfig } from "./layer-normalization.js";
