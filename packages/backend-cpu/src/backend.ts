@@ -1,12 +1,13 @@
-import type {
-  Backend, BackendMemory, DataId, ElementwiseArgs, GatherArgs, MatmulArgs, MatmulEpilogueArgs, OptionalKernels,
-  ReduceArgs, ScatterAddArgs,
+import {
+  type Backend, type BackendMemory, type DataId, type ElementwiseArgs, type GatherArgs, type Im2colMatmulArgs, type MatmulArgs,
+  type MatmulEpilogueArgs, type OptionalKernels, type ReduceArgs, type ScatterAddArgs, patchSizes,
 } from "@neurite/core";
 import { adam } from "./adam.js";
 import { epilogueKernel } from "./codegen.js";
-import { elementwise } from "./elementwise.js";
+import { elementwise, prepareElementwise } from "./elementwise.js";
 import { gather, scatterAdd } from "./gather.js";
 import { MatmulScratch, matmul } from "./matmul.js";
+import { col2im, im2col } from "./patches.js";
 import { CpuMemory, MAX_BUFFER_ELEMENTS, dataOf } from "./memory.js";
 import { Scratch64, reduce } from "./reduce.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./rows.js";
@@ -30,7 +31,18 @@ export class CpuBackend implements Backend {
     softmaxBackward: (args) => softmaxBackward(args),
     logSoftmaxBackward: (args) => logSoftmaxBackward(args),
     adam: (args) => adam(args),
+    copy: ({ x, out, size }) => {
+      const from = dataOf(x, "copy x");
+      const to = dataOf(out, "copy out");
+      if (!Number.isSafeInteger(size) || size < 0 || size > from.length || size > to.length) {
+        throw new RangeError(`cpu copy: size ${size} must be a whole number no larger than x (${from.length}) or out (${to.length})`);
+      }
+      to.set(size === from.length ? from : from.subarray(0, size));
+    },
     matmulEpilogue: (args) => this.matmulEpilogue(args),
+    im2col: (args) => im2col(args),
+    col2im: (args) => col2im(args),
+    im2colMatmul: (args) => this.im2colMatmul(args),
   };
 
   /** The most bytes one buffer can have: this JavaScript engine's Float32Array limit, where it is known. */
@@ -79,6 +91,19 @@ export class CpuBackend implements Backend {
     matmul(args, this.matmulScratch);
   }
 
+  /** im2col into a temporary buffer, then the blocked matmul (plain JavaScript gains nothing from fusing them). */
+  private im2colMatmul(args: Im2colMatmulArgs): void {
+    const { rows, cols, patchSize } = patchSizes(args, "cpu im2colMatmul");
+    if (!Number.isSafeInteger(args.n) || args.n < 0) throw new RangeError(`cpu im2colMatmul: n must be an integer ≥ 0, got ${args.n}`);
+    const patches = this.mem.alloc(patchSize);
+    try {
+      im2col({ ...args, out: patches });
+      matmul({ a: patches, b: args.b, out: args.out, batch: 1, m: rows, n: args.n, k: cols, transposeA: false, transposeB: false, aBatchStride: 0, bBatchStride: 0 }, this.matmulScratch);
+    } finally {
+      this.mem.free(patches);
+    }
+  }
+
   gather(args: GatherArgs): void {
     gather(args);
   }
@@ -99,6 +124,11 @@ export class CpuBackend implements Backend {
     }
     const kernel = epilogueKernel(args.activation, bias !== null, pre !== null);
     matmul(args, this.matmulScratch, { kernel, bias, scalars: args.scalars, pre });
+  }
+
+  /** Elementwise calls are prepared (checks, layout and the compiled loop, once); the other kernels run as called. */
+  prepare(kernel: string, optional: boolean, args: unknown): (() => void) | undefined {
+    return !optional && kernel === "elementwise" ? prepareElementwise(args as ElementwiseArgs) : undefined;
   }
 
   capabilities(): Record<string, string | number | boolean> {

@@ -12,7 +12,7 @@ describe("with @neurite/core", () => {
     expect(getBackend().name).toBe("cpu");
     expect(backendKernels()).toEqual({
       required: ["elementwise", "reduce", "matmul", "gather", "scatterAdd"],
-      optional: ["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "matmulEpilogue", "adam"],
+      optional: ["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "matmulEpilogue", "adam", "copy", "im2col", "col2im", "im2colMatmul"],
     });
   });
 

@@ -1,11 +1,12 @@
 import {
-  ArgumentError, type AdamArgs, type Backend, type BackendMemory, type DataId, type ElementwiseArgs, type GatherArgs, type MatmulArgs,
-  type MatmulEpilogueArgs, type OptionalKernels, type ReduceArgs, type RowsArgs, type RowsBackwardArgs, type ScatterAddArgs,
+  ArgumentError, type AdamArgs, type Backend, type BackendMemory, type Col2imArgs, type DataId, type ElementwiseArgs, type GatherArgs,
+  type CopyArgs, type Im2colArgs, type Im2colMatmulArgs, type MatmulArgs, type MatmulEpilogueArgs, type OptionalKernels, type PatchGeometry, type ReduceArgs, type RowsArgs,
+  type RowsBackwardArgs, type ScatterAddArgs, forEachPatchRun, patchSizes,
 } from "@neurite/core";
 import { checkSize } from "./checks.js";
 import { KernelCache } from "./codegen.js";
 import { ElementwiseRunner } from "./elementwise.js";
-import { type KernelExports, MAX_PAGES } from "./loader.js";
+import { type KernelExports, MAX_PAGES, type PatchGeometryArgs } from "./loader.js";
 import { MatmulScheduler } from "./matmul.js";
 import { WasmHeap, type WasmBuffer, bufferOf } from "./memory.js";
 import { TaskRunner } from "./task-runner.js";
@@ -50,7 +51,11 @@ export class WasmBackend implements Backend {
     softmaxBackward: (a) => this.rowsBackward("softmaxBackward", a, this.kernelExports.softmaxBackwardRows),
     logSoftmaxBackward: (a) => this.rowsBackward("logSoftmaxBackward", a, this.kernelExports.logSoftmaxBackwardRows),
     adam: (a) => this.adam(a),
+    copy: (a) => this.copy(a),
     matmulEpilogue: (a) => this.matmulEpilogue(a),
+    im2col: (a) => this.im2col(a),
+    col2im: (a) => this.col2im(a),
+    im2colMatmul: (a) => this.im2colMatmul(a),
   };
 
   /** @internal use {@link wasmBackend} (or `WasmBackend.create`). */
@@ -116,6 +121,17 @@ export class WasmBackend implements Backend {
   }
 
   /** A Float32Array over the whole WebAssembly memory (for tests and tools; re-fetch after allocating). */
+  /** A copy inside the memory (`copyWithin`: no trip through JavaScript values). */
+  copy({ x, out, size }: CopyArgs): void {
+    this.tasks.beginKernel();
+    const from = bufferOf(x, "copy x");
+    const to = bufferOf(out, "copy out");
+    if (!Number.isSafeInteger(size) || size < 0 || size > from.size || size > to.size) {
+      throw new RangeError(`wasm copy: size ${size} must be a whole number no larger than x (${from.size}) or out (${to.size})`);
+    }
+    this.heap.f32.copyWithin(to.ptr >>> 2, from.ptr >>> 2, (from.ptr >>> 2) + size);
+  }
+
   view(id: DataId): Float32Array {
     const b = bufferOf(id);
     return this.heap.f32.subarray(b.ptr >>> 2, (b.ptr >>> 2) + b.size);
@@ -138,6 +154,11 @@ export class WasmBackend implements Backend {
     return caps;
   }
 
+  /** Threads the most recent kernel call ran on: 1 unless it was split across the pool (see the README's Threads). */
+  lastKernelThreads(): number {
+    return this.tasks.threadsUsed;
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -146,13 +167,25 @@ export class WasmBackend implements Backend {
 
   // ---- elementwise ----
 
+  /** Elementwise calls are prepared (checks, layout and the kernel lookup, once); the other kernels run as called. */
+  prepare(kernel: string, optional: boolean, args: unknown): (() => void) | undefined {
+    if (optional || kernel !== "elementwise") return undefined;
+    const run = this.elementwiseRunner.prepare(args as ElementwiseArgs);
+    return () => {
+      this.tasks.beginKernel();
+      run();
+    };
+  }
+
   elementwise(args: ElementwiseArgs): void {
+    this.tasks.beginKernel();
     this.elementwiseRunner.run(args);
   }
 
   // ---- reductions ----
 
   reduce(args: ReduceArgs): void {
+    this.tasks.beginKernel();
     const { op, outer, size, inner } = args;
     const x = bufferOf(args.x, "x");
     const out = bufferOf(args.out, "out");
@@ -200,6 +233,7 @@ export class WasmBackend implements Backend {
   }
 
   gather(args: GatherArgs): void {
+    this.tasks.beginKernel();
     const { outer, axisSize, inner, count } = args;
     const x = bufferOf(args.x, "x");
     const indices = bufferOf(args.indices, "indices");
@@ -213,6 +247,7 @@ export class WasmBackend implements Backend {
   }
 
   scatterAdd(args: ScatterAddArgs): void {
+    this.tasks.beginKernel();
     const { outer, axisSize, inner, count } = args;
     const src = bufferOf(args.src, "src");
     const indices = bufferOf(args.indices, "indices");
@@ -224,9 +259,80 @@ export class WasmBackend implements Backend {
     this.kernelExports.scatterAdd(src.ptr, indices.ptr, out.ptr, outer, axisSize, inner, count);
   }
 
+  // ---- im2col / col2im ----
+
+  /** im2col over NHWC (see core's Im2colArgs): each window's taps copied as runs of channels with v128 stores. */
+  im2col(args: Im2colArgs): void {
+    this.tasks.beginKernel();
+    const sizes = patchSizes(args, "wasm im2col");
+    const x = bufferOf(args.x, "x");
+    const out = bufferOf(args.out, "out");
+    checkSize("im2col", "x", x, sizes.imageSize);
+    checkSize("im2col", "out", out, sizes.patchSize);
+    if (sizes.patchSize === 0) return;
+    if (fitsI32(args)) {
+      this.kernelExports.im2col(x.ptr, out.ptr, ...patchGeometryArgs(args));
+      return;
+    }
+    const f32 = this.heap.f32, xs = x.ptr >>> 2, os = out.ptr >>> 2, c = args.channels;
+    forEachPatchRun(args, (row, src) => {
+      if (src < 0) f32.fill(0, os + row, os + row + c);
+      else f32.copyWithin(os + row, xs + src, xs + src + c);
+    });
+  }
+
+  /** col2im, im2col's adjoint: the image zeroed, then every patch value added back with f32x4 adds. */
+  col2im(args: Col2imArgs): void {
+    this.tasks.beginKernel();
+    const sizes = patchSizes(args, "wasm col2im");
+    const cols = bufferOf(args.cols, "cols");
+    const out = bufferOf(args.out, "out");
+    checkSize("col2im", "cols", cols, sizes.patchSize);
+    checkSize("col2im", "out", out, sizes.imageSize);
+    if (sizes.imageSize === 0) return;
+    if (fitsI32(args)) {
+      this.kernelExports.col2im(cols.ptr, out.ptr, ...patchGeometryArgs(args));
+      return;
+    }
+    const f32 = this.heap.f32, cs = cols.ptr >>> 2, os = out.ptr >>> 2, c = args.channels;
+    f32.fill(0, os, os + sizes.imageSize);
+    forEachPatchRun(args, (row, dst) => {
+      if (dst >= 0) for (let k = 0; k < c; k++) f32[os + dst + k]! += f32[cs + row + k]!;
+    });
+  }
+
+  /**
+   * im2col(x) · b: on one thread, blocks of patch rows extracted into cache and multiplied there; on several
+   * (or for coordinates beyond i32), im2col into a buffer, then the threaded matmul.
+   */
+  im2colMatmul(args: Im2colMatmulArgs): void {
+    const sizes = patchSizes(args, "wasm im2colMatmul");
+    const { n } = args;
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`wasm im2colMatmul: n must be an integer ≥ 0, got ${n}`);
+    const x = bufferOf(args.x, "x");
+    const b = bufferOf(args.b, "b");
+    const out = bufferOf(args.out, "out");
+    checkSize("im2colMatmul", "x", x, sizes.imageSize);
+    checkSize("im2colMatmul", "b", b, sizes.cols * n);
+    checkSize("im2colMatmul", "out", out, sizes.rows * n);
+    if (sizes.rows * n === 0) return;
+    if (this.threadCount === 1 && fitsI32(args)) {
+      this.matmulScheduler.im2colMatmul(x, b, out, n, sizes.rows, sizes.cols, patchGeometryArgs(args));
+      return;
+    }
+    const patches = this.heap.alloc(sizes.patchSize);
+    try {
+      this.im2col({ ...args, out: patches });
+      this.matmul({ a: patches, b: args.b, out: args.out, batch: 1, m: sizes.rows, n, k: sizes.cols, transposeA: false, transposeB: false, aBatchStride: 0, bBatchStride: 0 });
+    } finally {
+      this.heap.free(patches);
+    }
+  }
+
   // ---- rows ----
 
   private rows(kernel: string, args: RowsArgs, fn: (x: number, out: number, rows: number, cols: number) => void): void {
+    this.tasks.beginKernel();
     const x = bufferOf(args.x, "x");
     const out = bufferOf(args.out, "out");
     checkSize(kernel, "x", x, args.rows * args.cols);
@@ -236,6 +342,7 @@ export class WasmBackend implements Backend {
   }
 
   private rowsBackward(kernel: string, args: RowsBackwardArgs, fn: (y: number, g: number, out: number, rows: number, cols: number) => void): void {
+    this.tasks.beginKernel();
     const y = bufferOf(args.y, "y");
     const g = bufferOf(args.g, "g");
     const out = bufferOf(args.out, "out");
@@ -247,6 +354,7 @@ export class WasmBackend implements Backend {
   // ---- adam ----
 
   adam(args: AdamArgs): void {
+    this.tasks.beginKernel();
     const param = bufferOf(args.param, "param");
     const grad = bufferOf(args.grad, "grad");
     // Adam's first and second moment estimates
@@ -259,11 +367,35 @@ export class WasmBackend implements Backend {
   // ---- matmul ----
 
   matmul(args: MatmulArgs): void {
+    this.tasks.beginKernel();
     this.matmulScheduler.matmul(args);
   }
 
   /** matmul, then bias and activation (one run-time kernel) over each block of rows while it is in cache. */
   matmulEpilogue(args: MatmulEpilogueArgs): void {
+    this.tasks.beginKernel();
     this.matmulScheduler.matmulEpilogue(args);
   }
+}
+
+const I32_MAX = 2 ** 31 - 1;
+
+/**
+ * Whether the AssemblyScript kernels' i32 coordinate arithmetic is exact for `g`: every field, and every input
+ * coordinate y·stride − pad + i·dilation they compute, lies in (−2^31, 2^31). Sizes and offsets are already
+ * bounded by the 2 GiB memory (the buffer checks); only strides, dilations and padding far beyond the image
+ * (windows wholly in the padding) can break this, and those take the exact JavaScript loop.
+ */
+function fitsI32(g: PatchGeometry): boolean {
+  const reach = (out: number, stride: number, kernel: number, dilation: number): number => Math.max(out - 1, 0) * stride + (kernel - 1) * dilation + kernel;
+  return reach(g.outHeight, g.strideHeight, g.kernelHeight, g.dilationHeight) <= I32_MAX && reach(g.outWidth, g.strideWidth, g.kernelWidth, g.dilationWidth) <= I32_MAX &&
+    patchGeometryArgs(g).every((v) => v <= I32_MAX);
+}
+
+/** The geometry as the AssemblyScript kernels take it (i32 each; see {@link fitsI32}). */
+function patchGeometryArgs(g: PatchGeometry): PatchGeometryArgs {
+  return [
+    g.batch, g.height, g.width, g.channels, g.kernelHeight, g.kernelWidth, g.strideHeight, g.strideWidth,
+    g.dilationHeight, g.dilationWidth, g.padTop, g.padLeft, g.outHeight, g.outWidth,
+  ];
 }

@@ -33,7 +33,7 @@ function emitExprs(v: Vec, outputs: readonly Expr[], leaf: (k: number) => Val, s
         case "const": r = v.f(constValue(n.value)); break;
         case "output": throw new ArgumentError("wasm backend: elementwise programs must not use output(); it is only for derivative formulas");
         case "param": throw new ArgumentError(`wasm backend: expression still holds parameter "${n.name}": bind parameters before compiling`);
-        case "select": {
+        case "where": {
           const mask = condMask(n.cond);
           r = mask !== undefined ? v.sel(ref(n.a), ref(n.b), mask) : simdMath.select(v, ref(n.cond), ref(n.a), ref(n.b));
           break;

@@ -7,8 +7,23 @@ import { bufferOf } from "./memory.js";
 import type { TaskRunner } from "./task-runner.js";
 import type { Call } from "./threads/protocol.js";
 
-/** Elementwise work below this many elements stays on one thread (waking workers costs more). */
-export const PARALLEL_ELEMENTWISE_MIN = 1 << 16;
+/**
+ * Elementwise work below this many elements stays on one thread: 2^17 float32 adds take about 25 µs on one
+ * thread, several times what waking a worker costs; below it the wake-up eats the gain (see the README's Threads).
+ */
+export const PARALLEL_ELEMENTWISE_MIN = 1 << 17;
+/** The fewest elements of one part of a threaded elementwise op, so that each part outweighs its claim. */
+export const ELEMENTWISE_PART_MIN = 1 << 14;
+
+/**
+ * How many parts an elementwise op over `elements` is cut into for `threads` threads: 1 (this thread alone)
+ * below {@link PARALLEL_ELEMENTWISE_MIN}, else up to four per thread, each at least {@link ELEMENTWISE_PART_MIN}
+ * elements, so that a thread on a busy core takes fewer parts instead of holding up the rest.
+ */
+export function elementwiseParts(elements: number, threads: number): number {
+  if (threads <= 1 || elements < PARALLEL_ELEMENTWISE_MIN) return 1;
+  return Math.max(threads, Math.min(4 * threads, Math.floor(elements / ELEMENTWISE_PART_MIN)));
+}
 
 /** Programs whose facts are cached before the cache is dropped (a generator of endless programs must not leak). */
 const MAX_PROGRAM_FACTS = 4096;
@@ -36,24 +51,41 @@ export interface Block {
 }
 
 /**
- * The blocks one [rows, cols] space is cut into for `threads` threads: row ranges as even as whole rows
- * allow, or, with fewer rows than threads, each row cut into column chunks that are multiples of 4 (so that
- * SIMD loops stay whole).
+ * The blocks one [rows, cols] space is cut into, about `parts` of them: row ranges as even as whole rows
+ * allow, or, with fewer rows than parts, each row cut into ⌈parts / rows⌉ column chunks that are multiples
+ * of 4 (so that SIMD loops stay whole).
  */
-export function splitForThreads(rows: number, cols: number, threads: number): Block[] {
+export function splitForThreads(rows: number, cols: number, parts: number): Block[] {
   const blocks: Block[] = [];
-  if (rows >= threads) {
-    for (let t = 0; t < threads; t++) {
-      const r0 = Math.floor((rows * t) / threads), r1 = Math.floor((rows * (t + 1)) / threads);
+  if (rows >= parts) {
+    for (let t = 0; t < parts; t++) {
+      const r0 = Math.floor((rows * t) / parts), r1 = Math.floor((rows * (t + 1)) / parts);
       if (r1 > r0) blocks.push({ r0, r1, c0: 0, c1: cols });
     }
   } else {
-    const chunk = Math.ceil(cols / threads / 4) * 4;
+    const chunk = Math.ceil(cols / Math.ceil(parts / rows) / 4) * 4;
     for (let c0 = 0; c0 < cols; c0 += chunk) {
       for (let r = 0; r < rows; r++) blocks.push({ r0: r, r1: r + 1, c0, c1: Math.min(cols, c0 + chunk) });
     }
   }
   return blocks;
+}
+
+const NOTHING = (): void => undefined;
+
+/**
+ * A kernel's arguments for one block of a collapsed layout of rank 1 or 2: the block's rows and columns, each
+ * operand's byte address at the block's start (from `base`) and its row and column strides in bytes, then the scalars.
+ */
+function blockArgs(operands: readonly Operand[], rank: number, scalars: readonly number[], base: readonly number[], { r0, r1, c0, c1 }: Block): number[] {
+  const a = [r1 - r0, c1 - c0];
+  operands.forEach((op, i) => {
+    const rs = rank >= 2 ? op.strides[rank - 2]! : 0;
+    const cs = op.strides[rank - 1]!;
+    a.push(base[i]! + (r0 * rs + c0 * cs) * 4, rs * 4, cs * 4);
+  });
+  for (const s of scalars) a.push(s);
+  return a;
 }
 
 /** Runs elementwise programs through run-time kernels from `cache`, on the threads of `tasks`. */
@@ -67,12 +99,20 @@ export class ElementwiseRunner {
 
   /** The backend's `elementwise`: checks the arguments, then runs the program over the collapsed layout. */
   run(args: ElementwiseArgs): void {
+    this.prepare(args)();
+  }
+
+  /**
+   * {@link run} with the checks, the layout and the kernel lookup done once (Backend.prepare): the function
+   * runs the call again over the same buffers, which must stay allocated while it is used.
+   */
+  prepare(args: ElementwiseArgs): () => void {
     const { program, inputs, shape } = args;
     // before its key is read or cached: only expressions built by the core reach the code generator
     expr.assertExpr(program, "wasm elementwise: the program");
     let n = 1;
     for (const size of shape) n *= size;
-    if (n === 0) return;
+    if (n === 0) return NOTHING;
     const facts = this.facts(program);
     if (facts.inputs > inputs.length) {
       throw new RangeError(`wasm elementwise: the program reads input(${facts.inputs - 1}) but only ${inputs.length} inputs were given`);
@@ -92,7 +132,19 @@ export class ElementwiseRunner {
     };
     const operands: Operand[] = [{ ptr: out.ptr + args.out.offset * 4, strides: c.strides[inputs.length]! }];
     inputs.forEach((v, k) => operands.push({ ptr: bufs[k]!.ptr + v.offset * 4, strides: c.strides[k]! }));
-    this.runCollapsed(spec, c.shape, operands, args.scalars);
+    const { scalars } = args;
+    if ((c.shape.length === 1 || c.shape.length === 2) && elementwiseParts(n, this.tasks.threads) === 1) {
+      // one call of the kernel on this thread: its arguments are fixed now
+      const compiled = this.cache.get(spec);
+      const callArgs = blockArgs(operands, c.shape.length, scalars, operands.map((op) => op.ptr), { r0: 0, r1: c.shape.length >= 2 ? c.shape[0]! : 1, c0: 0, c1: c.shape[c.shape.length - 1]! });
+      // the scalars come last, read from the caller's array at each run (Backend.prepare)
+      const first = callArgs.length - scalars.length;
+      return () => {
+        for (let i = 0; i < scalars.length; i++) callArgs[first + i] = scalars[i]!;
+        compiled.fn(...callArgs);
+      };
+    }
+    return () => this.runCollapsed(spec, c.shape, operands, scalars);
   }
 
   private facts(program: Expr): ProgramFacts {
@@ -120,26 +172,16 @@ export class ElementwiseRunner {
     const cols = shape[rank - 1]!;
     const rows = rank >= 2 ? shape[rank - 2]! : 1;
     const lead = shape.slice(0, Math.max(0, rank - 2));
-    const argsFor = (base: readonly number[], { r0, r1, c0, c1 }: Block): number[] => {
-      const a = [r1 - r0, c1 - c0];
-      operands.forEach((op, i) => {
-        const rs = rank >= 2 ? op.strides[rank - 2]! : 0;
-        const cs = op.strides[rank - 1]!;
-        a.push(base[i]! + (r0 * rs + c0 * cs) * 4, rs * 4, cs * 4);
-      });
-      for (const s of scalars) a.push(s);
-      return a;
-    };
-    const total = rows * cols;
-    const threads = total >= PARALLEL_ELEMENTWISE_MIN ? this.tasks.threads : 1;
+    const argsFor = (base: readonly number[], block: Block): number[] => blockArgs(operands, rank, scalars, base, block);
+    const parts = elementwiseParts(rows * cols, this.tasks.threads);
     const idx = lead.map(() => 0);
     const base = operands.map((op) => op.ptr);
     for (;;) {
-      if (threads === 1) {
+      if (parts === 1) {
         compiled.fn(...argsFor(base, { r0: 0, r1: rows, c0: 0, c1: cols }));
       } else {
-        const parts: Call[][] = splitForThreads(rows, cols, threads).map((block) => [this.tasks.kernelCall(compiled, spec, argsFor(base, block))]);
-        this.tasks.runParallel(parts);
+        const groups: Call[][] = splitForThreads(rows, cols, parts).map((block) => [this.tasks.kernelCall(compiled, spec, argsFor(base, block))]);
+        this.tasks.runShared(groups);
       }
       // odometer over the leading axes
       let d = lead.length - 1;

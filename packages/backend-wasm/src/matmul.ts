@@ -5,7 +5,7 @@ import { type MatmulArgs, type MatmulEpilogueArgs, expr, input, mapExpr } from "
 import { checkSize } from "./checks.js";
 import type { KernelCache } from "./codegen.js";
 import type { CompiledKernel, KernelSpec } from "./kernel-spec.js";
-import type { KernelExports } from "./loader.js";
+import type { KernelExports, PatchGeometryTail } from "./loader.js";
 import { type WasmBuffer, type WasmHeap, bufferOf } from "./memory.js";
 import type { TaskRunner } from "./task-runner.js";
 import { type Call, exportTarget } from "./threads/protocol.js";
@@ -14,8 +14,16 @@ import { type Call, exportTarget } from "./threads/protocol.js";
 const ROW_BLOCK = 64;
 /** Most blocks one threaded product is cut into (a shared task must fit one worker slot). */
 const MAX_BLOCKS = 128;
-/** Multiply-adds below which a matmul stays on one thread. */
-export const PARALLEL_MATMUL_MIN = 1 << 18;
+/**
+ * Multiply-adds below which a matmul stays on one thread: 2^20 take about 25 µs on one thread at 45 GFLOP/s,
+ * several times what waking a worker costs, so smaller products do not wait for one (see the README's Threads).
+ */
+export const PARALLEL_MATMUL_MIN = 1 << 20;
+
+/** Threads a product of m × k by k × n runs on, out of `threads`: 1 below {@link PARALLEL_MATMUL_MIN} or 8 rows. */
+export function matmulThreads(m: number, n: number, k: number, threads: number): number {
+  return m * n * k >= PARALLEL_MATMUL_MIN && m >= 8 ? threads : 1;
+}
 /**
  * Call target of a block's epilogue on one thread: the caller runs the compiled kernel directly, so the
  * kernel needs no worker id (and no copy of its bytes in memory). Distinct from every export target (< 0,
@@ -79,6 +87,24 @@ export class MatmulScheduler {
     this.gemm(args, { compiled, spec, bias, preActivation: pre, scalars: args.scalars });
   }
 
+  /**
+   * out [rows, n] = im2col(x) · b on this thread: B packed once, then each block of 64 patch rows extracted into
+   * cache and multiplied there (assembly/patches.ts), so the patch matrix is never in memory. The caller has
+   * checked the geometry, the buffers and that its coordinates fit the kernels' i32 arithmetic.
+   */
+  im2colMatmul(x: WasmBuffer, b: WasmBuffer, out: WasmBuffer, n: number, rows: number, k: number, geometry: readonly number[]): void {
+    const paddedN = (n + 7) & ~7;
+    const packedB = this.ensurePackedB(Math.max(16, k * paddedN * 4));
+    this.kernelExports.matmulPackB(b.ptr, n, 1, k, n, packedB);
+    const block = this.heap.allocBytes(Math.max(16, 64 * k * 4));
+    try {
+      // geometry without batch: [height, width, channels, kH, kW, strides, dilations, pads, outH, outW]
+      this.kernelExports.im2colMatmulRows(x.ptr, ...(geometry.slice(1) as PatchGeometryTail), packedB, out.ptr, n, 0, rows, block.ptr, this.packAScratch(0));
+    } finally {
+      this.heap.freeBytes(block.ptr, block.block);
+    }
+  }
+
   private ensurePackedB(bytes: number): number {
     if (this.packedB.bytes < bytes) {
       // allocate before freeing the old block: if this throws, packedB must still own a live block
@@ -119,7 +145,7 @@ export class MatmulScheduler {
     }
     const paddedN = (n + 7) & ~7;
     const packedB = this.ensurePackedB(Math.max(16, k * paddedN * 4));
-    const threads = rowsM * n * k >= PARALLEL_MATMUL_MIN && rowsM >= 8 ? this.tasks.threads : 1;
+    const threads = matmulThreads(rowsM, n, k, this.tasks.threads);
     for (let bt = 0; bt < batches; bt++) {
       const aPtr = a.ptr + bt * aBatchStride * 4;
       const bPtr = b.ptr + bt * bBatchStride * 4;

@@ -50,7 +50,7 @@ export function boundBranches(root: Expr): Expr {
     } else if (n.kind === "binary") {
       const [a, b] = [go(n.a, nonPositive), go(n.b, nonPositive)];
       out = a === n.a && b === n.b ? e : binary(n.op, a, b);
-    } else if (n.kind === "select") {
+    } else if (n.kind === "where") {
       const [inA, inB] = branchFacts(n.cond);
       const add = (key: string | undefined): ReadonlySet<string> => (key === undefined || nonPositive.has(key) ? nonPositive : new Set([...nonPositive, key]));
       const [c, a, b] = [go(n.cond, nonPositive), go(n.a, add(inA)), go(n.b, add(inB))];

@@ -27,8 +27,20 @@ export class TaskRunner {
     if (this.threadCount <= 1) return;
     const flags = this.heap.allocBytes(flagCount(this.threadCount) * 4);
     this.heap.f32.fill(0, flags.ptr >>> 2, (flags.ptr >>> 2) + flagCount(this.threadCount));
-    const slots = this.heap.allocBytes((this.threadCount - 1) * SLOT_VALUES * 8);
+    const slots = this.heap.allocBytes(SLOT_VALUES * 8);
     this.pool = await ThreadPool.create(this.threadCount, this.memory, kernels, flags.ptr, slots.ptr);
+  }
+
+  /**
+   * Threads the current kernel call has run work on so far: {@link beginKernel} sets it to 1, and each
+   * threaded task raises it to the threads that ran at least one of its groups (a worker that woke too late
+   * to find one does not count). What `lastKernelThreads()` reports.
+   */
+  threadsUsed = 1;
+
+  /** Called as each backend kernel call begins. */
+  beginKernel(): void {
+    this.threadsUsed = 1;
   }
 
   /** Threads that work may be split over now: every one asked for while the pool runs, else 1. */
@@ -56,28 +68,18 @@ export class TaskRunner {
     return emitKernel(spec, { initial: 1, maximum: MAX_PAGES, shared });
   }
 
-  /** Runs parts across the pool (parts beyond the thread count are merged round-robin). */
-  runParallel(parts: Call[][]): void {
-    const pool = this.pool;
-    if (!pool || parts.length <= 1) {
-      for (const p of parts) this.runLocal(p);
-      return;
-    }
-    const merged: Call[][] = [];
-    for (let i = 0; i < parts.length; i++) {
-      const t = i % pool.size;
-      (merged[t] ??= []).push(...parts[i]!);
-    }
-    pool.run(merged, (calls) => this.runLocal(calls));
-  }
-
   /**
    * Runs every group once on whichever thread claims it first ({@link ThreadPool.runShared}); `scratch[t]` is
-   * thread t's packing scratch. Only while the pool runs ({@link threads} > 1).
+   * thread t's packing scratch (only for calls with a `scratchArg`). Without the pool, runs them here in order.
    */
-  runShared(groups: readonly (readonly Call[])[], scratch: readonly number[]): void {
-    if (!this.pool) throw new Error("wasm backend: a shared task needs the thread pool");
-    this.pool.runShared(groups, scratch, (calls) => this.runLocal(calls));
+  runShared(groups: readonly (readonly Call[])[], scratch?: readonly number[]): void {
+    const pool = this.pool;
+    if (!pool || groups.length <= 1) {
+      for (const g of groups) this.runLocal(scratch ? g.map((c) => withScratch(c, scratch[0]!)) : g);
+      return;
+    }
+    const ran = pool.runShared(groups, scratch ?? new Array<number>(pool.size).fill(0), (calls) => this.runLocal(calls));
+    this.threadsUsed = Math.max(this.threadsUsed, ran);
   }
 
   /** Runs calls on this thread, in order. */
@@ -94,4 +96,9 @@ export class TaskRunner {
     this.pool?.dispose();
     this.pool = undefined;
   }
+}
+
+/** The call with its scratch argument, if it has one, set to `scratch`. */
+function withScratch(c: Call, scratch: number): Call {
+  return c.scratchArg === undefined ? c : { ...c, args: c.args.map((a, i) => (i === c.scratchArg ? scratch : a)) };
 }

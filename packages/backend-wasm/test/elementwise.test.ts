@@ -73,7 +73,7 @@ describe("primitives in isolation", () => {
 
   it("select treats NaN and 0 as false, and scalars are run-time values", () => {
     const c = new Float32Array([NaN, 0, -0, 1, -2, Infinity]);
-    const program = input(0).select(scalar(0), scalar(1));
+    const program = input(0).where(scalar(0), scalar(1));
     expect(Array.from(run(wasm, program, [c], [7, -3]))).toEqual([-3, -3, -3, 7, 7, 7]);
     expect(Array.from(run(wasm, program, [c], [0.25, 4]))).toEqual([4, 4, 4, 0.25, 0.25, 0.25]);
   });

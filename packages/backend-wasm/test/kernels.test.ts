@@ -60,7 +60,7 @@ describe("matmul", () => {
   it("fuses bias and activation into the output and writes the pre-activation", () => {
     const m = 70, k = 50, n = 37;
     const a = random(m * k, 1), b = random(k * n, 2), bias = random(n, 3);
-    const act = input(0).gt(0).select(input(0), input(0).mul(0.1).add(input(0).expm1().mul(0.05)));
+    const act = input(0).gt(0).where(input(0), input(0).mul(0.1).add(input(0).expm1().mul(0.05)));
     const results = [cpu, wasm].map((be) => {
       const [ia, ib, ibias] = [a, b, bias].map((v) => be.upload(v));
       const out = be.alloc(m * n), pre = be.alloc(m * n);

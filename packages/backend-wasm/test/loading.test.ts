@@ -94,7 +94,7 @@ describe("threads", () => {
       const x = random(1 << 17, 4, -6, 6);
       // wide products split columns (each block packs its own B columns), narrow ones rows; a tall one
       // and a very wide one take bigger blocks so that the task fits a worker's slot
-      const shapes: [number, number, number][] = [[301, 257, 129], [700, 40, 20], [6000, 16, 200], [16, 8, 100000]];
+      const shapes: [number, number, number][] = [[301, 257, 129], [1400, 40, 20], [6000, 16, 200], [16, 8, 100000]];
       const run = (b: WasmBackend): Float32Array[] => {
         const out: Float32Array[] = [];
         for (const [m, k, n] of shapes) {

@@ -23,6 +23,7 @@ export { erf as erf64, sigmoid as sigmoid64 } from "./expr/math.js";
 export * from "./backend/contract.js";
 export * from "./backend/registry.js";
 export * from "./backend/layout.js";
+export { observeBackend, type BackendObserver } from "./backend/observe.js";
 // tensors
 export { makeTensor, type NestedArray } from "./tensor/tensor.js";
 export { Tensor } from "./ops/methods.js";
@@ -57,3 +58,5 @@ export * from "./training/metrics.js";
 export * from "./training/callbacks.js";
 export * from "./training/diagnostics.js";
 export * from "./io/serialize.js";
+// profiling
+export * from "./profile/index.js";

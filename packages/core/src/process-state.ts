@@ -2,9 +2,10 @@
  * One core per process. An app can load @neurite/core more than once: `import` gives the ESM build and a
  * CommonJS dependency's `require` the CJS build, or a package manager installs two copies. Each copy is a
  * separate module with its own module-level variables, so a backend registered through one copy would be
- * unknown to the other. Every piece of process-wide state (registries, the engine, the brand sets that tell
- * core-built values from forged data) therefore lives on `globalThis` under a `Symbol.for("@neurite/core/…")`
- * key, created once by whichever copy loads first and used by all of them.
+ * unknown to the other. Every piece of process-wide state (registries, the active backend, the live-tensor
+ * accounting, the scope stack, the brand sets that tell core-built values from forged data) therefore lives on
+ * `globalThis` under a `Symbol.for("@neurite/core/…")` key, created once by whichever copy loads first and used
+ * by all of them.
  *
  * Copies share only if they are compatible: the same state layout and versions that npm's caret rule accepts
  * as one another (same major; same minor in 0.x). An incompatible copy throws at load, naming both.
@@ -19,7 +20,7 @@ export const CORE_VERSION: string = typeof __NEURITE_CORE_VERSION__ === "string"
  * The shape of the shared state. Bump it whenever a shared object's fields or methods change, so that copies
  * which would misread each other's state refuse to share it instead of failing later.
  */
-export const SHARED_STATE_LAYOUT = 1;
+export const SHARED_STATE_LAYOUT = 2;
 
 /** One loaded copy of the core, as recorded on `globalThis`. */
 export interface CoreCopy {

@@ -166,7 +166,7 @@ describe("kink conventions", () => {
     expect(at(where(x.gt(0), x, 0), 0)).toBe(0);
     expect(at(where(x.ge(0), x, 0), 0)).toBe(1);
     expect(at(where(x.gt(0), x, x.mul(0.1)), 0)).toBeCloseTo(0.1, 15);
-    expect(at(x.gt(0).select(x.square(), x.neg()), -2)).toBe(-1);
+    expect(at(x.gt(0).where(x.square(), x.neg()), -2)).toBe(-1);
     // the condition itself is never differentiated
     expect(at(where(x.mul(x).gt(1), 3, 4), 0.5)).toBe(0);
   });

@@ -14,7 +14,7 @@ describe("keys", () => {
     expect(x.add(1).mul(y).key).toBe(binary("mul", binary("add", input(0), constant(1)), input(1)).key);
     expect(x.square().key).toBe(x.mul(x).key);
     expect(x.clip(-1, 2).key).toBe(where(x.lt(-1), -1, where(x.gt(2), 2, x)).key);
-    expect(x.gt(0).select(x, 0).key).toBe(where(x.gt(0), x, 0).key);
+    expect(x.gt(0).where(x, 0).key).toBe(where(x.gt(0), x, 0).key);
   });
 
   test("different expressions have different keys", () => {
@@ -118,9 +118,13 @@ describe("compileScalar semantics (float64)", () => {
     expect(f2(input(2))([1, 2])).toBeNaN();
   });
 
-  test("select: a condition is true unless it is 0 or NaN", () => {
+  test("where: a condition is true unless it is 0 or NaN; the method form and its deprecated name build the same node", () => {
     const sel = f2(where(x, 1, 2));
     expect([sel([5]), sel([-1]), sel([0]), sel([-0]), sel([NaN]), sel([Infinity])]).toEqual([1, 1, 2, 2, 2, 1]);
+    expect(x.where(1, 2).key).toBe(where(x, 1, 2).key);
+    // the deprecated name keeps working
+    expect(x.select(1, 2).key).toBe(where(x, 1, 2).key);
+    expect(where(x, 1, 2).node.kind).toBe("where");
   });
 
   test("comparisons give 1/0 and are false for NaN (ne true)", () => {

@@ -182,7 +182,7 @@ export function lowerExpr(e: Emitter, expr: Expr, leaves: Leaves, what: string):
       case "const": v = f(e.c(n.value)); break;
       case "unary": v = UNARY_LOWERING[n.op](e, e.float(visit(n.a))); break;
       case "binary": v = BINARY_LOWERING[n.op](e, e.float(visit(n.a)), e.float(visit(n.b))); break;
-      case "select": {
+      case "where": {
         const c = e.cond(visit(n.cond));
         v = f(e.where(c, e.float(visit(n.a)), e.float(visit(n.b))));
         break;

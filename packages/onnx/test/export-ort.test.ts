@@ -47,8 +47,8 @@ const primitiveCases: Case[] = [
     { label: `primitive ${op}(-2, x)`, formula: (x: Expr) => binary(op, constant(-2), x) },
   ]),
   { label: "primitive pow(x, 3)", formula: (x: Expr) => x.pow(3) },
-  { label: "primitive where(x > 1, x, 0.5x)", formula: (x: Expr) => x.gt(1).select(x, x.mul(0.5)) },
-  { label: "primitive where(sin(x), 1, x)", formula: (x: Expr) => x.sin().select(1, x) },
+  { label: "primitive where(x > 1, x, 0.5x)", formula: (x: Expr) => x.gt(1).where(x, x.mul(0.5)) },
+  { label: "primitive where(sin(x), 1, x)", formula: (x: Expr) => x.sin().where(1, x) },
 ].map(({ label, formula }) => ({
   label,
   activation: defineActivation({

@@ -80,7 +80,7 @@ describe("the float32 contract, formula advice and the independent reference", (
       // x ≥ 0: x/2 + √(x² + b)/2; x < 0: b / (2(√(x² + b) − x)), no cancellation; hypot keeps x² from overflowing
       formula: (x, p) => {
         const r = x.hypot(p.b.sqrt());
-        return x.ge(0).select(x.div(2).add(r.div(2)), p.b.div(r.sub(x).mul(2)));
+        return x.ge(0).where(x.div(2).add(r.div(2)), p.b.div(r.sub(x).mul(2)));
       },
     });
     // the same function in float64, defined at x = −∞ too (the limit 0)

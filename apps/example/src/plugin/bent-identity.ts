@@ -21,7 +21,7 @@ export const bentIdentity = defineActivation({
     // kernels, so use √(x²+1) = |x| + 1/(2|x|) + O(|x|⁻³) there (off by less than 1e-12).
     const near = x.square().div(x.square().add(1).sqrt().add(1));
     const far = ax.add(constant(0.5).div(ax)).sub(1);
-    return ax.gt(1e4).select(far, near).div(2).add(x);
+    return ax.gt(1e4).where(far, near).div(2).add(x);
   },
 });
 

@@ -1,14 +1,13 @@
 // Worker threads over the shared WebAssembly memory. Each worker instantiates the same kernels module
-// against the same memory and sleeps in Atomics.wait on its own flag; a task is a list of calls written
-// into the worker's slot of a shared control block, and the caller runs its own share meanwhile, then waits
-// for a done counter. A shared task instead lists groups of calls that every thread, the caller included,
-// claims one at a time from an atomic counter, so a thread that runs slower (a busy core) simply takes
-// fewer. Run-time kernels reach workers as bytes in shared memory, compiled there on first use, so a
+// against the same memory and sleeps in Atomics.wait on its own flag. A task lists groups of calls in one
+// shared slot; every thread, the caller included, claims groups one at a time from an atomic claim word, so
+// a thread that runs slower (a busy core) simply takes fewer, and the caller waits for the groups, never for
+// a worker that has not woken yet. Run-time kernels reach workers as bytes in shared memory, compiled there on first use, so a
 // worker never needs to return to its event loop while the backend runs. The workers' code is worker.ts,
 // bundled into a string at build time.
 import {
-  type Call, SHARED_TASK, SLOT_VALUES, STOP_WORKER, type WorkerInit, type WorkerMessage, claimFlag, doneFlag, encodeCall,
-  flagCount,
+  CLAIM_CLOSED, type Call, SEQUENCE_WRAP, SLOT_VALUES, STOP_WORKER, type WorkerInit, type WorkerMessage, claimFlag, claimGroup,
+  claimWord, doneFlag, encodeCall, flagCount, joinedFlag,
 } from "./protocol.js";
 import workerSource from "./worker.js?worker-source";
 
@@ -41,8 +40,10 @@ function nodeWorkers(): NodeWorkerCtor | undefined {
 
 /** Worker threads sharing the backend's memory. `size` counts the calling thread. */
 export class ThreadPool {
-  private seq = 0;
+  private sequence = 0;
   private readonly flags: Int32Array;
+  /** The task slot every thread reads (views over the memory of before a growth stay valid: it lies below). */
+  private readonly task: Float64Array;
   private disposed = false;
 
   private constructor(
@@ -50,16 +51,17 @@ export class ThreadPool {
     private readonly memory: WebAssembly.Memory,
     private readonly workers: WorkerLike[],
     flagsPtr: number,
-    private readonly slotPtr: number,
-    /** Errors the workers posted, reported by the next {@link finish} that sees a failed worker. */
+    slotPtr: number,
+    /** Errors the workers posted, reported by the next task that sees a failed worker. */
     private readonly errors: string[],
   ) {
     this.flags = new Int32Array(memory.buffer, flagsPtr, flagCount(size));
+    this.task = new Float64Array(memory.buffer, slotPtr, SLOT_VALUES);
   }
 
   /**
-   * Starts size − 1 workers. `flagsPtr` must hold {@link flagCount}(size) int32s, `slotPtr` (size − 1)·SLOT_VALUES
-   * float64s, both in the shared memory.
+   * Starts size − 1 workers. `flagsPtr` must hold {@link flagCount}(size) int32s, `slotPtr` SLOT_VALUES float64s
+   * (the task slot), both in the shared memory.
    */
   static async create(size: number, memory: WebAssembly.Memory, kernels: WebAssembly.Module, flagsPtr: number, slotPtr: number): Promise<ThreadPool> {
     const workers: WorkerLike[] = [];
@@ -70,6 +72,7 @@ export class ThreadPool {
     for (let i = 0; i < size - 1; i++) {
       const init: WorkerInit = {
         memory, kernels, flagsPtr, flagCount: flagCount(size), index: i, threads: size, doneIndex: doneFlag(size), claimIndex: claimFlag(size),
+        joinedIndex: joinedFlag(size),
         slotPtr, slotBytes: SLOT_VALUES * 8, slotValues: SLOT_VALUES,
       };
       if (NodeWorker) {
@@ -106,40 +109,30 @@ export class ThreadPool {
   }
 
   /**
-   * Runs parts[0] here and parts[i] on worker i − 1, and returns when all are done. `local` executes calls
-   * on this thread.
-   */
-  run(parts: readonly (readonly Call[])[], local: (calls: readonly Call[]) => void): void {
-    const n = parts.length - 1;
-    if (n > this.workers.length) throw new Error(`wasm backend: ${parts.length} parts for ${this.size} threads`);
-    this.begin();
-    for (let w = 0; w < n; w++) {
-      const slot = this.slot(w);
-      const calls = parts[w + 1]!;
-      slot[0] = calls.length;
-      let p = 1;
-      for (const c of calls) p = encodeCall(slot, p, c);
-      this.wake(w);
-    }
-    local(parts[0]!);
-    this.finish(n);
-  }
-
-  /**
    * Runs every group of calls once, on whichever thread claims it first (this one included), and returns
-   * when all are done. Calls of a group run in order on one thread; a call's `scratchArg` argument becomes
-   * `scratch[t]` on thread t (0 is this one). `local` executes calls here.
+   * when all are done, with the number of threads that ran at least one group. Calls of a group run in order
+   * on one thread; a call's `scratchArg` argument becomes `scratch[t]` on thread t (0 is this one). `local`
+   * executes calls here.
+   *
+   * Only groups are waited for, never a worker: one that wakes late (its core busy with other work) finds
+   * every group claimed and goes back to sleep, so a task takes at most about as long as this thread alone
+   * needs for it, plus the wake-up calls.
    */
-  runShared(groups: readonly (readonly Call[])[], scratch: readonly number[], local: (calls: readonly Call[]) => void): void {
+  runShared(groups: readonly (readonly Call[])[], scratch: readonly number[], local: (calls: readonly Call[]) => void): number {
+    if (this.disposed) throw new Error("wasm backend: the thread pool was disposed");
     if (scratch.length !== this.size) throw new Error(`wasm backend: ${scratch.length} scratch addresses for ${this.size} threads`);
-    this.begin();
+    if (groups.length >= CLAIM_CLOSED) throw new Error(`wasm backend: ${groups.length} groups do not fit one thread task`);
     const flags = this.flags;
-    const claim = claimFlag(this.size);
-    Atomics.store(flags, claim, 0);
-    const task = this.slot(0);
-    task[1] = groups.length;
-    scratch.forEach((s, t) => (task[2 + t] = s));
-    const table = 2 + this.size;
+    const claim = claimFlag(this.size), done = doneFlag(this.size), joined = joinedFlag(this.size);
+    const sequence = (this.sequence = (this.sequence + 1) % SEQUENCE_WRAP);
+    // close the previous task's claims before its slot is overwritten, then open this one's
+    Atomics.store(flags, claim, claimWord(sequence, CLAIM_CLOSED));
+    Atomics.store(flags, done, 0);
+    Atomics.store(flags, joined, 0);
+    const task = this.task;
+    task[0] = groups.length;
+    scratch.forEach((s, t) => (task[1 + t] = s));
+    const table = 1 + this.size;
     let p = table + groups.length;
     groups.forEach((g, i) => {
       task[table + i] = p;
@@ -147,44 +140,50 @@ export class ThreadPool {
       task[p++] = g.length;
       for (const c of g) p = encodeCall(task, p, c);
     });
+    Atomics.store(flags, claim, claimWord(sequence, 0));
     for (let w = 0; w < this.workers.length; w++) {
-      this.slot(w)[0] = SHARED_TASK;
-      this.wake(w);
+      Atomics.store(flags, w, sequence);
+      Atomics.notify(flags, w);
     }
     const mine = (c: Call): Call => (c.scratchArg === undefined ? c : { ...c, args: c.args.map((a, i) => (i === c.scratchArg ? scratch[0]! : a)) });
-    for (let g = Atomics.add(flags, claim, 1); g < groups.length; g = Atomics.add(flags, claim, 1)) local(groups[g]!.map(mine));
-    this.finish(this.workers.length);
-  }
-
-  private begin(): void {
-    if (this.disposed) throw new Error("wasm backend: the thread pool was disposed");
-    Atomics.store(this.flags, doneFlag(this.size), 0);
-    this.seq = (this.seq + 1) & 0x3fffffff;
-  }
-
-  private slot(w: number): Float64Array {
-    return new Float64Array(this.memory.buffer, this.slotPtr + w * SLOT_VALUES * 8, SLOT_VALUES);
-  }
-
-  private wake(w: number): void {
-    // views over the SharedArrayBuffer of before a growth stay valid: the flags lie below it
-    Atomics.store(this.flags, w, this.seq);
-    Atomics.notify(this.flags, w);
-  }
-
-  /** Waits until `n` workers report done: Atomics.wait where this thread may block, else a spin. */
-  private finish(n: number): void {
-    const flags = this.flags;
-    const done = doneFlag(this.size);
-    for (;;) {
-      const got = Atomics.load(flags, done);
-      if (got >= n) break;
-      if (canBlock) Atomics.wait(flags, done, got, 50);
+    let ranHere = 0;
+    let waitFor = groups.length;
+    try {
+      for (;;) {
+        const word = Atomics.load(flags, claim);
+        const group = claimGroup(word);
+        if (group >= groups.length) break;
+        if (Atomics.compareExchange(flags, claim, word, word + 1) !== word) continue;
+        ranHere = 1;
+        try {
+          local(groups[group]!.map(mine));
+        } finally {
+          Atomics.add(flags, done, 1);
+        }
+      }
+    } catch (e) {
+      // no new claims; the groups workers hold still read the slot, so wait for them before the next task
+      waitFor = Math.min(groups.length, claimGroup(Atomics.exchange(flags, claim, claimWord(sequence, CLAIM_CLOSED))));
+      this.awaitDone(waitFor);
+      throw e;
     }
+    this.awaitDone(waitFor);
     if (Atomics.load(flags, done + 1) > 0) {
       Atomics.store(flags, done + 1, 0);
       const errors = this.errors;
       throw new Error(`wasm backend: a worker failed${errors.length > 0 ? `: ${errors.splice(0).join("\n")}` : " (see the console)"}`);
+    }
+    return ranHere + Atomics.load(flags, joined);
+  }
+
+  /** Waits until `groups` groups of the current task are done: Atomics.wait where this thread may block, else a spin. */
+  private awaitDone(groups: number): void {
+    const flags = this.flags;
+    const done = doneFlag(this.size);
+    for (;;) {
+      const got = Atomics.load(flags, done);
+      if (got >= groups) break;
+      if (canBlock) Atomics.wait(flags, done, got, 50);
     }
   }
 

@@ -17,19 +17,38 @@ export const TASK_EXPORTS = ["matmulRows", "matmulPackB"] as const;
 export type TaskExport = (typeof TASK_EXPORTS)[number];
 export const exportTarget = (name: TaskExport): number => -1 - TASK_EXPORTS.indexOf(name);
 
-/** Float64 values per worker slot. */
+/** Float64 values of the task slot (one, in shared memory, written by the caller and read by every worker). */
 export const SLOT_VALUES = 8192;
 
-/** Int32 flags the pool needs in shared memory: workers' flags at [0, threads − 1), then the done, error and claim counters at threads, threads + 1, threads + 2. */
-export const flagCount = (threads: number): number => threads + 3;
-/** The flag that counts workers done with the current task (the one after it counts failed workers). */
+/**
+ * Int32 flags the pool needs in shared memory: workers' flags at [0, threads − 1) (each holds the sequence
+ * number of the latest task, or {@link STOP_WORKER}), then, from index `threads` on: groups completed, workers
+ * failed, the claim word and the workers that joined the current task.
+ */
+export const flagCount = (threads: number): number => threads + 4;
+/** The flag that counts the current task's groups completed (the one after it counts failed workers). */
 export const doneFlag = (threads: number): number => threads;
-/** The flag a shared task's groups are claimed from. */
+/** The claim word of the current task: {@link claimWord}(sequence, next group). */
 export const claimFlag = (threads: number): number => threads + 2;
+/** The flag that counts workers that ran at least one group of the current task. */
+export const joinedFlag = (threads: number): number => threads + 3;
 /** A worker's flag set to this stops it. */
 export const STOP_WORKER = -1;
-/** slot[0] when the task is the shared one in slot 0 (otherwise slot[0] is the slot's count of calls). */
-export const SHARED_TASK = -1;
+
+/**
+ * A claim word holds the task's sequence number above {@link CLAIM_INDEX_BITS} bits of the next unclaimed group,
+ * so that a worker that wakes late, after its task is over, can never claim a group of the next one: its
+ * compare-exchange sees another sequence number. The sequence wraps at 2^21 (a stale worker would have to sleep
+ * through 2 million tasks between two instructions to be fooled).
+ */
+export const CLAIM_INDEX_BITS = 10;
+/** Groups per task are below this (the claim word's index field is full at it). */
+export const CLAIM_CLOSED = (1 << CLAIM_INDEX_BITS) - 1;
+/** Task sequence numbers run over [0, SEQUENCE_WRAP). */
+export const SEQUENCE_WRAP = 1 << 21;
+export const claimWord = (sequence: number, group: number): number => (sequence << CLAIM_INDEX_BITS) | group;
+export const claimSequence = (word: number): number => word >>> CLAIM_INDEX_BITS;
+export const claimGroup = (word: number): number => word & CLAIM_CLOSED;
 
 /** What a worker is started with (its first message). */
 export interface WorkerInit {
@@ -37,12 +56,13 @@ export interface WorkerInit {
   readonly kernels: WebAssembly.Module;
   readonly flagsPtr: number;
   readonly flagCount: number;
-  /** The worker's own flag, and its slot. */
+  /** The worker's own flag (and its scratch: the task's `scratch[index + 1]`). */
   readonly index: number;
   /** Threads in the pool, the caller included. */
   readonly threads: number;
   readonly doneIndex: number;
   readonly claimIndex: number;
+  readonly joinedIndex: number;
   readonly slotPtr: number;
   readonly slotBytes: number;
   readonly slotValues: number;

@@ -4,9 +4,10 @@
 // a bundler such as Vite has rebundled the package. It imports only ./protocol.js.
 //
 // Each worker instantiates the kernels against the shared memory, then sleeps in Atomics.wait on its own
-// flag and runs what the pool writes into its slot; run-time kernels arrive as module bytes in shared
-// memory and are compiled on first use, so the worker never returns to its event loop while it runs.
-import { SHARED_TASK, STOP_WORKER, TASK_EXPORTS, type WorkerInit, type WorkerMessage } from "./protocol.js";
+// flag; woken, it claims groups of the task in the shared slot until none is left; run-time kernels arrive as
+// module bytes in shared memory and are compiled on first use, so the worker never returns to its event loop
+// while it runs.
+import { STOP_WORKER, TASK_EXPORTS, type WorkerInit, type WorkerMessage, claimGroup, claimSequence } from "./protocol.js";
 
 type Kernel = (...args: number[]) => void;
 
@@ -66,37 +67,38 @@ function start(init: WorkerInit): void {
     return p + nargs;
   };
   post({ ready: true });
-  let seq = 0;
+  const task = new Float64Array(memory.buffer, init.slotPtr, init.slotValues);
+  let seen = 0;
   for (;;) {
-    Atomics.wait(flags, me, seq);
-    seq = Atomics.load(flags, me);
-    if (seq === STOP_WORKER) break;
-    let error: string | undefined;
-    try {
-      const slot = new Float64Array(memory.buffer, init.slotPtr + me * init.slotBytes, init.slotValues);
-      if (slot[0] !== SHARED_TASK) {
-        let p = 1;
-        for (let c = 0, calls = slot[0]!; c < calls; c++) p = call(slot, p, 0);
-      } else {
-        // a shared task in slot 0: [-1, groups, scratch per thread…, group offsets…, groups (count, calls…)…]
-        const task = new Float64Array(memory.buffer, init.slotPtr, init.slotValues);
-        const groups = task[1]!;
-        const scratch = task[2 + me + 1]!;
-        const table = 2 + init.threads;
-        for (let g = Atomics.add(flags, init.claimIndex, 1); g < groups; g = Atomics.add(flags, init.claimIndex, 1)) {
-          let p = task[table + g]!;
-          for (let c = 0, calls = task[p++]!; c < calls; c++) p = call(task, p, scratch);
-        }
+    Atomics.wait(flags, me, seen);
+    const sequence = Atomics.load(flags, me);
+    if (sequence === STOP_WORKER) break;
+    seen = sequence;
+    // the task: [groups, scratch per thread…, group offsets…, groups (count, calls…)…]. Claim groups while the
+    // claim word holds this task's sequence number: a worker that wakes after its task is over (the caller ran
+    // every group) finds another sequence number and goes back to sleep without touching anything.
+    let joined = false;
+    for (;;) {
+      const word = Atomics.load(flags, init.claimIndex);
+      if (claimSequence(word) !== sequence) break;
+      const group = claimGroup(word);
+      const groups = task[0]!;
+      if (group >= groups) break;
+      if (Atomics.compareExchange(flags, init.claimIndex, word, word + 1) !== word) continue;
+      if (!joined) {
+        joined = true;
+        Atomics.add(flags, init.joinedIndex, 1);
       }
-    } catch (e) {
-      error = String((e as { stack?: unknown } | null)?.stack || e);
+      try {
+        let p = task[1 + init.threads + group]!;
+        const scratch = task[1 + me + 1]!;
+        for (let c = 0, calls = task[p++]!; c < calls; c++) p = call(task, p, scratch);
+      } catch (e) {
+        Atomics.add(flags, init.doneIndex + 1, 1);
+        post({ error: String((e as { stack?: unknown } | null)?.stack || e) });
+      }
+      if (Atomics.add(flags, init.doneIndex, 1) + 1 === groups) Atomics.notify(flags, init.doneIndex);
     }
-    if (error) {
-      Atomics.add(flags, init.doneIndex + 1, 1);
-      post({ error });
-    }
-    Atomics.add(flags, init.doneIndex, 1);
-    Atomics.notify(flags, init.doneIndex);
   }
   if (isNode) nodeProcess.exit(0);
   else webScope.close();

@@ -1,4 +1,4 @@
-import { engine } from "../tensor/engine.js";
+import { scopeState } from "./scope-state.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 /**
@@ -11,7 +11,7 @@ export function record(
   inputs: readonly Tensor[],
   backward: (g: Tensor) => readonly (Tensor | undefined)[],
 ): Tensor {
-  if (engine.noGradDepth > 0 || !inputs.some((t) => t.requiresGrad)) return out;
+  if (scopeState.noGradDepth > 0 || !inputs.some((t) => t.requiresGrad)) return out;
   out.requiresGrad = true;
   out.node = { op, inputs, backward };
   return out;
@@ -19,11 +19,11 @@ export function record(
 
 /** Runs fn without recording gradients (optimizer updates, evaluation). */
 export function noGrad<T>(fn: () => T): T {
-  engine.noGradDepth++;
+  scopeState.noGradDepth++;
   try {
     return fn();
   } finally {
-    engine.noGradDepth--;
+    scopeState.noGradDepth--;
   }
 }
 
@@ -38,5 +38,5 @@ export function releaseTemporaries<T extends Tensor>(result: T, ...temporaries: 
 
 /** Whether a gradient is being recorded now (inside valueAndGrad and friends, outside noGrad). */
 export function isRecordingGradients(): boolean {
-  return engine.recordingDepth > 0 && engine.noGradDepth === 0;
+  return scopeState.recordingDepth > 0 && scopeState.noGradDepth === 0;
 }

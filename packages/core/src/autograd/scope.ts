@@ -1,6 +1,6 @@
 import { NeuriteError } from "../errors.js";
-import { type Disposable, runInAsyncScope } from "../tensor/async-scope.js";
-import { engine } from "../tensor/engine.js";
+import { type Disposable, runInAsyncScope } from "./async-scope.js";
+import { scopeState } from "./scope-state.js";
 
 /** Tensors inside a returned value: itself, or inside arrays, Maps and plain objects. */
 function collect(value: unknown, into: Set<Disposable>, depth = 0): void {
@@ -16,7 +16,7 @@ function collect(value: unknown, into: Set<Disposable>, depth = 0): void {
 
 /** Part of a gradient graph still being recorded (inside valueAndGrad's function): its backward pass reads it later. */
 function inGraph(t: Disposable): boolean {
-  return engine.recordingDepth > 0 && (t as { requiresGrad?: boolean }).requiresGrad === true;
+  return scopeState.recordingDepth > 0 && (t as { requiresGrad?: boolean }).requiresGrad === true;
 }
 
 function closeScope(created: Set<Disposable>, result: unknown): void {
@@ -29,7 +29,7 @@ function closeScope(created: Set<Disposable>, result: unknown): void {
     else if (!kept.has(t)) t.dispose();
   }
   // what the scope returns belongs to the enclosing scope now
-  for (const t of kept) if (created.has(t)) engine.track(t);
+  for (const t of kept) if (created.has(t)) scopeState.track(t);
 }
 
 /**
@@ -41,16 +41,16 @@ function closeScope(created: Set<Disposable>, result: unknown): void {
  */
 export function scope<T>(fn: () => T): T {
   const created = new Set<Disposable>();
-  engine.scopes.push(created);
+  scopeState.scopes.push(created);
   let result: T;
   try {
     result = fn();
   } catch (e) {
-    engine.scopes.pop();
+    scopeState.scopes.pop();
     for (const t of created) t.dispose();
     throw e;
   }
-  engine.scopes.pop();
+  scopeState.scopes.pop();
   if (result instanceof Promise) {
     for (const t of created) t.dispose();
     throw new NeuriteError("scope(fn): fn returned a Promise, whose tensors would be freed before it settles; use await scopeAsync(fn) for async work");
@@ -68,7 +68,7 @@ export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
   const created = new Set<Disposable>();
   let result: T;
   try {
-    result = await runInAsyncScope(created, fn, engine.scopes);
+    result = await runInAsyncScope(created, fn, scopeState.scopes);
   } catch (e) {
     for (const t of created) t.dispose();
     throw e;
@@ -79,6 +79,6 @@ export async function scopeAsync<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Exempts a tensor from disposal by the scopes it was created in. Returns it. */
 export function keep<T extends Disposable>(t: T): T {
-  engine.untrack(t);
+  scopeState.untrack(t);
   return t;
 }

@@ -1,5 +1,5 @@
 import { ArgumentError, NeuriteError, ShapeError, fmtShape } from "../errors.js";
-import { engine } from "../tensor/engine.js";
+import { scopeState } from "./scope-state.js";
 import { sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { scope } from "./scope.js";
@@ -108,16 +108,16 @@ export function grad<A extends Tensor[]>(f: (...args: A) => Tensor): (...args: A
  * trainable variables): the building block of a hand-written training loop.
  */
 export function valueAndGradOf(f: () => Tensor, wrt: readonly Tensor[]): ValueAndGrads {
-  if (engine.noGradDepth > 0) throw new NeuriteError("valueAndGrad was called inside noGrad(); gradients cannot be recorded there");
+  if (scopeState.noGradDepth > 0) throw new NeuriteError("valueAndGrad was called inside noGrad(); gradients cannot be recorded there");
   return scope(() => {
     const restore = markWatched(wrt);
     try {
-      engine.recordingDepth++;
+      scopeState.recordingDepth++;
       let out: Tensor;
       try {
         out = f();
       } finally {
-        engine.recordingDepth--;
+        scopeState.recordingDepth--;
       }
       const y = checkScalar(out, "valueAndGrad");
       const grads = backprop(y, wrt);
@@ -149,7 +149,7 @@ export interface CustomVjp<A extends Tensor[]> {
  */
 export function customVjp<A extends Tensor[]>(fn: CustomVjp<A>, name = "customVjp"): (...args: A) => Tensor {
   return (...args: A) => {
-    const tracking = engine.noGradDepth === 0 && args.some((t) => t.requiresGrad);
+    const tracking = scopeState.noGradDepth === 0 && args.some((t) => t.requiresGrad);
     const { output, residuals = [] } = noGrad(() => fn.forward(...args));
     if (!tracking) {
       for (const r of residuals) if (r !== output && !args.includes(r)) r.dispose();

@@ -52,8 +52,25 @@ export interface Backend {
 
   /** Optional fast paths; see {@link OptionalKernels}. */
   readonly kernels?: Partial<OptionalKernels>;
+  /**
+   * Optional: prepares one kernel call to be run many times with the same arguments (what a compiled
+   * training step replays), doing its checks and lookups once. Returns a function that does what
+   * `backend.<kernel>(args)` (or `backend.kernels.<kernel>(args)` when `optional`) does, or undefined
+   * where the backend has nothing to save. The caller keeps every buffer the arguments name allocated, and
+   * their contents' layout unchanged, for as long as it uses the function. An elementwise call's `scalars`
+   * array is read again at each run, so the caller may change its values in place between runs (an
+   * optimizer's learning rate); every other argument is fixed when the call is prepared.
+   */
+  prepare?(kernel: string, optional: boolean, args: unknown): (() => void) | undefined;
   /** What the backend can do here (SIMD, threads, …), for diagnostics. */
   capabilities?(): Record<string, string | number | boolean>;
+  /**
+   * Optional, for profiles: how many threads the most recent kernel call (required or optional) ran on, 1 when
+   * it stayed on the calling thread. A backend with worker threads that keeps small work on one thread says so
+   * here; `profile()` from `@neurite/core` reads it right after each call to tell threaded from single-threaded
+   * work. Backends without threads need not implement it (profiles then count every call as one thread).
+   */
+  lastKernelThreads?(): number;
   /** Releases everything the backend holds (workers, memory). */
   dispose?(): void;
 }
@@ -80,6 +97,11 @@ export interface ElementwiseArgs {
    * `output` nodes. `program.key` identifies it, for caching compiled kernels.
    */
   readonly program: Expr;
+  /**
+   * Optional: what the program computes, in words, for profiles and diagnostics: the op or activation it comes
+   * from (`"add"`, `"relu"`, and `"relu'"` for its gradient). Backends may ignore it; it never changes a result.
+   */
+  readonly label?: string;
   readonly inputs: readonly StridedView[];
   readonly scalars: readonly number[];
   /** The shape iterated over (the output's shape). */
@@ -138,6 +160,13 @@ export interface ScatterAddArgs {
   readonly out: DataId;
 }
 
+/** A plain copy between two buffers: out[i] = x[i] for i in [0, size). */
+export interface CopyArgs {
+  readonly x: DataId;
+  readonly out: DataId;
+  readonly size: number;
+}
+
 /** Row-wise kernel over x viewed as [rows, cols] (the last axis). */
 export interface RowsArgs {
   readonly x: DataId;
@@ -187,8 +216,77 @@ export interface AdamArgs {
 }
 
 /**
- * Fast paths a backend may provide. Each has a composed fallback in the core with the same results
- * within float32 rounding, so providing one never changes what a model computes.
+ * The geometry of a 2-D sliding window over an NHWC image batch, shared by {@link OptionalKernels.im2col} and
+ * {@link OptionalKernels.col2im}. Output position (oh, ow) and kernel tap (kh, kw) read the input pixel
+ * ih = oh·strideHeight − padTop + kh·dilationHeight, iw = ow·strideWidth − padLeft + kw·dilationWidth; a
+ * pixel outside [0, height) × [0, width) is zero padding. The output sizes are given, not derived, so that any
+ * padding convention (TensorFlow's "same", PyTorch's explicit padding, padding after) is expressible; rows or
+ * columns of windows that lie wholly in the padding are allowed and read zeros.
+ *
+ * Every field is a non-negative safe integer (sizes in elements); the kernel sizes, strides and dilations are
+ * at least 1. See {@link patchSizes} for the checks a backend runs.
+ */
+export interface PatchGeometry {
+  readonly batch: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly kernelHeight: number;
+  readonly kernelWidth: number;
+  readonly strideHeight: number;
+  readonly strideWidth: number;
+  readonly dilationHeight: number;
+  readonly dilationWidth: number;
+  /** Zero rows before the image (a window may also run past its end: those taps read zeros too). */
+  readonly padTop: number;
+  /** Zero columns before the image. */
+  readonly padLeft: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+}
+
+/**
+ * im2col: the windows of `x` [batch, height, width, channels] (NHWC, contiguous) as the rows of the matrix
+ * `out` [batch·outHeight·outWidth, kernelHeight·kernelWidth·channels]:
+ * out[(n·outHeight + oh)·outWidth + ow, (kh·kernelWidth + kw)·channels + c] = x[n, ih, iw, c] (see
+ * {@link PatchGeometry} for ih and iw), or 0 where the tap falls in the padding. Every element of `out` is
+ * written. A convolution is then one matmul of `out` by the kernel reshaped to [kH·kW·channels, filters].
+ */
+export interface Im2colArgs extends PatchGeometry {
+  readonly x: DataId;
+  readonly out: DataId;
+}
+
+/**
+ * col2im, the adjoint of im2col: `out` [batch, height, width, channels] = 0, then every element of `cols`
+ * [batch·outHeight·outWidth, kernelHeight·kernelWidth·channels] is added to the input element that im2col read
+ * it from (taps in the padding are dropped). So ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩ for every x and c, and a
+ * convolution's input gradient is col2im(dY · Wᵀ). Every element of `out` is written.
+ */
+export interface Col2imArgs extends PatchGeometry {
+  readonly cols: DataId;
+  readonly out: DataId;
+}
+
+/**
+ * im2col fused into a matrix product: `out` [batch·outHeight·outWidth, n] = im2col(x) · b, with `x` the NHWC
+ * image of {@link Im2colArgs} and `b` [kernelHeight·kernelWidth·channels, n] row-major, without materialising
+ * the patch matrix (a backend extracts a block of patch rows into cache and multiplies it there). The same
+ * values as {@link OptionalKernels.im2col} followed by `matmul`, within float32 rounding. A convolution's
+ * forward pass is this with b = the kernel reshaped to [kH·kW·channels, filters].
+ */
+export interface Im2colMatmulArgs extends PatchGeometry {
+  readonly x: DataId;
+  readonly b: DataId;
+  /** Columns of b and of out. */
+  readonly n: number;
+  readonly out: DataId;
+}
+
+/**
+ * Fast paths a backend may provide. Each has a composed fallback (in the core, or, for im2col, col2im and
+ * im2colMatmul, in the plugin package that uses them) with the same results within float32 rounding, so
+ * providing one never changes what a model computes.
  */
 export interface OptionalKernels {
   /** Stable softmax over the last axis. */
@@ -201,13 +299,21 @@ export interface OptionalKernels {
   logSoftmaxBackward(args: RowsBackwardArgs): void;
   matmulEpilogue(args: MatmulEpilogueArgs): void;
   adam(args: AdamArgs): void;
+  /** out[i] = x[i] over `size` values (the core otherwise runs the elementwise identity): a compiled step copies each batch in with it. */
+  copy(args: CopyArgs): void;
+  /** Patch extraction for convolutions over NHWC images; see {@link Im2colArgs}. */
+  im2col(args: Im2colArgs): void;
+  /** Its adjoint (scatter-add of the patches back into the image); see {@link Col2imArgs}. */
+  col2im(args: Col2imArgs): void;
+  /** im2col(x) · b without the patch matrix in memory; see {@link Im2colMatmulArgs}. */
+  im2colMatmul(args: Im2colMatmulArgs): void;
 }
 
 /** The kernel names every backend must provide. */
 export const REQUIRED_KERNELS = ["elementwise", "reduce", "matmul", "gather", "scatterAdd"] as const;
 
 /** Every kernel name a backend may provide beyond the required ones. */
-export const OPTIONAL_KERNELS = ["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "matmulEpilogue", "adam"] as const satisfies readonly (keyof OptionalKernels)[];
+export const OPTIONAL_KERNELS = ["softmax", "logSoftmax", "softmaxBackward", "logSoftmaxBackward", "matmulEpilogue", "adam", "copy", "im2col", "col2im", "im2colMatmul"] as const satisfies readonly (keyof OptionalKernels)[];
 
 /**
  * A backend as a plugin: registered with `use(plugin)` (or `registerBackend`), created on `setBackend(name)`.

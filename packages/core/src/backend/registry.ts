@@ -1,10 +1,12 @@
 import type { RegisterOptions } from "../registry/registry.js";
-import { engine } from "../tensor/engine.js";
+import { accounting } from "../tensor/accounting.js";
+import { RegistryError } from "../errors.js";
 import { type Backend, type BackendPlugin, OPTIONAL_KERNELS, REQUIRED_KERNELS } from "./contract.js";
+import { backends } from "./instances.js";
 
 /** Registers a backend plugin (the same as `use(plugin)`). */
 export function registerBackend(plugin: BackendPlugin, options?: RegisterOptions): void {
-  engine.backends.register(plugin, options);
+  backends.registry.register(plugin, options);
 }
 
 /**
@@ -14,22 +16,22 @@ export function registerBackend(plugin: BackendPlugin, options?: RegisterOptions
  * backend whose creation fails, rejects and leaves the active backend as it was.
  */
 export async function setBackend(name: string, options?: unknown): Promise<Backend> {
-  return engine.setBackend(name, options);
+  return backends.activate(name, options);
 }
 
 /** The active backend (throws, naming what to install or call, when there is none). */
 export function getBackend(): Backend {
-  return engine.backend;
+  return backends.active;
 }
 
 /** Names of the registered backends. */
 export function listBackends(): string[] {
-  return engine.backends.names();
+  return backends.registry.names();
 }
 
 /** A created backend instance by name, without switching to it. */
 export async function backendInstance(name: string, options?: unknown): Promise<Backend> {
-  return engine.backendInstance(name, options);
+  return backends.instance(name, options);
 }
 
 /**
@@ -38,11 +40,30 @@ export async function backendInstance(name: string, options?: unknown): Promise<
  * this throws a `RegistryError` and changes nothing: dispose them, or switch to another backend first.
  */
 export function removeBackend(name: string): void {
-  engine.removeBackend(name);
+  const instance = backends.createdInstances().get(name);
+  if (instance) {
+    // live tensors must not point into a released backend: move them to the active one, or refuse
+    const live = accounting.buffersOn(instance);
+    if (live.size > 0) {
+      const target = backends.hasActive ? backends.active : undefined;
+      if (target === undefined || target === instance) {
+        const { buffers, bytes } = accounting.holdingsOn(instance);
+        const them = buffers === 1 ? "it" : "them";
+        throw new RegistryError(
+          `removeBackend(${JSON.stringify(name)}): ${buffers} live tensor buffer${buffers === 1 ? "" : "s"} (${bytes} bytes) still on it; ` +
+            `dispose ${them} first, or make another backend active (await setBackend(...)) and removeBackend moves ${them} there`,
+        );
+      }
+      for (const buffer of [...live]) buffer.moveTo(target);
+    }
+    accounting.forget(instance);
+    backends.release(name);
+  }
+  backends.registry.unregister(name);
 }
 
 /** The kernels a backend provides: the required ones, and which optional fast paths it has. */
-export function backendKernels(backend: Backend = engine.backend): { required: string[]; optional: string[] } {
+export function backendKernels(backend: Backend = backends.active): { required: string[]; optional: string[] } {
   return {
     required: REQUIRED_KERNELS.filter((k) => typeof backend[k] === "function"),
     optional: OPTIONAL_KERNELS.filter((k) => typeof backend.kernels?.[k] === "function"),
@@ -66,11 +87,12 @@ export interface MemoryInfo {
 
 /** Live tensors and bytes, what the active backend reports, and what live tensors hold on each backend. */
 export function memory(): MemoryInfo {
-  const b = engine.hasBackend ? engine.backend : undefined;
-  const byBackend = engine.perBackend();
+  const b = backends.hasActive ? backends.active : undefined;
+  const byBackend: Record<string, { buffers: number; bytes: number }> = {};
+  for (const [name, instance] of backends.createdInstances()) byBackend[name] = accounting.holdingsOn(instance);
   return {
-    tensors: engine.liveTensors,
-    bytes: engine.bytes,
+    tensors: accounting.liveTensors,
+    bytes: accounting.bytes,
     ...(b ? { backend: { name: b.name, ...b.memory() } } : {}),
     ...(Object.keys(byBackend).length > 0 ? { byBackend } : {}),
   };

@@ -1,5 +1,5 @@
 import { ArgumentError } from "../errors.js";
-import { type BinaryOp, type Expr, binary, constant, unary, where } from "./expr.js";
+import { type BinaryOp, type Expr, binary, constant, unary, where as whereExpr } from "./expr.js";
 
 /**
  * Symbolic differentiation: the chain rule for every primitive as one table (tinygrad-style), so that an
@@ -38,9 +38,10 @@ function neg(a: Expr): Expr {
   if (a.node.kind === "const") return constant(-a.node.value);
   return unary("neg", a);
 }
-function select(c: Expr, a: Expr, b: Expr): Expr {
+/** where(c, a, b), or `a` itself when both branches are the same expression. */
+function where(c: Expr, a: Expr, b: Expr): Expr {
   if (a.key === b.key) return a;
-  return where(c, a, b);
+  return whereExpr(c, a, b);
 }
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
@@ -72,7 +73,7 @@ function rule(e: Expr, d: (e: Expr) => Expr, index: number): Expr {
     case "param": return ZERO;
     case "output":
       throw new ArgumentError("cannot differentiate an expression that refers to the output y: give the derivative in terms of x instead");
-    case "select": return select(n.cond, d(n.a), d(n.b));
+    case "where": return where(n.cond, d(n.a), d(n.b));
     case "unary": {
       if (ZERO_DERIVATIVE.has(n.op)) return ZERO;
       const da = d(n.a);
@@ -135,7 +136,7 @@ function binaryRule(op: BinaryOp, e: Expr, a: Expr, b: Expr, da: Expr, db: Expr)
       const big = binary("max", unary("abs", a), unary("abs", b));
       const norm = binary("hypot", ONE, div(binary("min", unary("abs", a), unary("abs", b)), big));
       const positive = binary("gt", big, ZERO);
-      const part = (u: Expr, du: Expr): Expr => (isConst(du, 0) ? ZERO : mul(select(positive, div(div(u, big), norm), ZERO), du));
+      const part = (u: Expr, du: Expr): Expr => (isConst(du, 0) ? ZERO : mul(where(positive, div(div(u, big), norm), ZERO), du));
       return add(part(a, da), part(b, db));
     }
     default: throw new ArgumentError(`no derivative rule for "${op}"`);
@@ -147,7 +148,7 @@ function powBase(a: Expr, b: Expr, da: Expr): Expr {
   if (isConst(da, 0) || isConst(b, 0)) return ZERO;
   const term = mul(mul(b, binary("pow", a, sub(b, ONE))), da);
   // a constant non-zero exponent needs no guard: b·a^(b−1) is finite wherever the derivative exists
-  return b.node.kind === "const" ? term : select(binary("eq", b, ZERO), ZERO, term);
+  return b.node.kind === "const" ? term : where(binary("eq", b, ZERO), ZERO, term);
 }
 
 /**
@@ -157,11 +158,11 @@ function powBase(a: Expr, b: Expr, da: Expr): Expr {
 function powExponent(e: Expr, a: Expr, b: Expr, db: Expr): Expr {
   if (isConst(db, 0)) return ZERO;
   const term = mul(mul(e, unary("log", a)), db);
-  return select(binary("eq", a, ZERO), select(binary("ge", b, ZERO), ZERO, term), term);
+  return where(binary("eq", a, ZERO), where(binary("ge", b, ZERO), ZERO, term), term);
 }
 
 /** d min(a, b) (`op` "lt") or d max(a, b) (`op` "gt"): the winner's derivative, half each at a tie, both with NaN. */
 function minMaxRule(op: "lt" | "gt", a: Expr, b: Expr, da: Expr, db: Expr): Expr {
-  const tie = select(binary("eq", a, b), mul(constant(0.5), add(da, db)), add(da, db));
-  return select(binary(op, a, b), da, select(binary(op, b, a), db, tie));
+  const tie = where(binary("eq", a, b), mul(constant(0.5), add(da, db)), add(da, db));
+  return where(binary(op, a, b), da, where(binary(op, b, a), db, tie));
 }

@@ -91,7 +91,7 @@ export function exprToJs(expr: Expr, leaf: LeafSource, prefix = "t"): { statemen
       case "unary": src = opSource(UNARY_JS, n.op)(ref(n.a)); break;
       case "binary": src = opSource(BINARY_JS, n.op)(ref(n.a), ref(n.b)); break;
       // NaN and 0 are both falsy in JavaScript: exactly the select semantics
-      case "select": src = `(${ref(n.cond)} ? ${ref(n.a)} : ${ref(n.b)})`; break;
+      case "where": src = `(${ref(n.cond)} ? ${ref(n.a)} : ${ref(n.b)})`; break;
       default: throw new ArgumentError(`exprToJs: unknown expression kind ${JSON.stringify((n as { kind: unknown }).kind)}`);
     }
     const name = `${prefix}${names.size}`;

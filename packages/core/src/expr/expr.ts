@@ -40,7 +40,7 @@ export type ExprNode =
   | { readonly kind: "unary"; readonly op: UnaryOp; readonly a: Expr }
   | { readonly kind: "binary"; readonly op: BinaryOp; readonly a: Expr; readonly b: Expr }
   /** `cond ? a : b`; cond is true when it is neither 0 nor NaN. */
-  | { readonly kind: "select"; readonly cond: Expr; readonly a: Expr; readonly b: Expr };
+  | { readonly kind: "where"; readonly cond: Expr; readonly a: Expr; readonly b: Expr };
 
 /** A number is accepted wherever an expression is, as a constant. */
 export type ExprLike = Expr | number;
@@ -54,7 +54,7 @@ const builtExprs = sharedState("expressions", () => new WeakMap<object, { readon
 
 /**
  * An immutable expression node with a fluent builder API:
- * `x.gt(0).select(x, alpha.mul(x.expm1()))` or, equivalently, `where(x.gt(0), x, alpha.mul(expm1(x)))`.
+ * `x.gt(0).where(x, alpha.mul(x.expm1()))` or, equivalently, `where(x.gt(0), x, alpha.mul(expm1(x)))`.
  */
 export class Expr {
   // nominal for TypeScript (no run-time field: the brand is membership of builtExprs)
@@ -164,7 +164,9 @@ export class Expr {
    * convention (the function has no derivative there; 0 is the minimum's subgradient).
    */
   hypot(b: ExprLike): Expr { return binary("hypot", this, b); }
-  /** `this ? a : b`, with this as the condition. */
+  /** `this ? a : b`, with this as the condition (the method form of `where(this, a, b)`). */
+  where(a: ExprLike, b: ExprLike): Expr { return where(this, a, b); }
+  /** @deprecated the same as {@link Expr.where}, its old name (one word for one thing: `where`). */
   select(a: ExprLike, b: ExprLike): Expr { return where(this, a, b); }
   /** Clamps into [lo, hi]; NaN stays NaN; derivative 1 inside [lo, hi] and 0 outside (as the tensor clip). */
   clip(lo: ExprLike, hi: ExprLike): Expr { return where(this.lt(lo), lo, where(this.gt(hi), hi, this)); }
@@ -183,7 +185,7 @@ export const MAX_EXPR_NODES = 1 << 18;
 export const MAX_EXPR_OPERANDS = 1024;
 
 /** The kinds of node, the allow-list every code generator relies on. */
-export const EXPR_KINDS = ["input", "output", "const", "scalar", "param", "unary", "binary", "select"] as const satisfies readonly ExprNode["kind"][];
+export const EXPR_KINDS = ["input", "output", "const", "scalar", "param", "unary", "binary", "where"] as const satisfies readonly ExprNode["kind"][];
 
 // derived from the op tables, so a new primitive is accepted as soon as it is listed there
 const UNARY_OP_SET: ReadonlySet<string> = new Set<string>(UNARY_OPS);
@@ -250,7 +252,7 @@ function checkedNode(node: unknown): ExprNode {
       if (typeof op !== "string" || !BINARY_OP_SET.has(op)) throw new ArgumentError(`unknown binary op ${describeValue(op)}; the binary primitives: ${BINARY_OPS.join(", ")}`);
       return Object.freeze({ kind, op: op as BinaryOp, a: operand("a"), b: operand("b") });
     }
-    case "select": return Object.freeze({ kind, cond: operand("cond"), a: operand("a"), b: operand("b") });
+    case "where": return Object.freeze({ kind, cond: operand("cond"), a: operand("a"), b: operand("b") });
     default: throw new ArgumentError(`unknown expression kind ${describeValue(kind)}; the kinds: ${EXPR_KINDS.join(", ")}`);
   }
 }
@@ -259,7 +261,7 @@ function operandsOf(n: ExprNode): Expr[] {
   switch (n.kind) {
     case "unary": return [n.a];
     case "binary": return [n.a, n.b];
-    case "select": return [n.cond, n.a, n.b];
+    case "where": return [n.cond, n.a, n.b];
     default: return [];
   }
 }
@@ -273,7 +275,7 @@ function computeKey(n: ExprNode): string {
     case "param": return `p:${n.name}`;
     case "unary": return `${n.op}(${n.a.key})`;
     case "binary": return `${n.op}(${n.a.key},${n.b.key})`;
-    case "select": return `sel(${n.cond.key},${n.a.key},${n.b.key})`;
+    case "where": return `where(${n.cond.key},${n.a.key},${n.b.key})`;
   }
 }
 
@@ -298,7 +300,7 @@ export const unary = (op: UnaryOp, a: ExprLike): Expr => Expr.of({ kind: "unary"
 export const binary = (op: BinaryOp, a: ExprLike, b: ExprLike): Expr => Expr.of({ kind: "binary", op, a: lift(a), b: lift(b) });
 /** `cond ? a : b` elementwise; cond is true when it is neither 0 nor NaN (so NaN conditions take `b`). */
 export const where = (cond: ExprLike, a: ExprLike, b: ExprLike): Expr =>
-  Expr.of({ kind: "select", cond: lift(cond), a: lift(a), b: lift(b) });
+  Expr.of({ kind: "where", cond: lift(cond), a: lift(a), b: lift(b) });
 
 /**
  * min(max(x, lo), hi), built from the `max` and `min` primitives so that lo and hi may be expressions (trainable
@@ -332,7 +334,7 @@ export function children(e: Expr): Expr[] {
   switch (n.kind) {
     case "unary": return [n.a];
     case "binary": return [n.a, n.b];
-    case "select": return [n.cond, n.a, n.b];
+    case "where": return [n.cond, n.a, n.b];
     default: return [];
   }
 }
@@ -348,7 +350,7 @@ export function mapExpr(e: Expr, fn: (e: Expr) => Expr | undefined): Expr {
       const n = x.node;
       if (n.kind === "unary") out = unary(n.op, go(n.a));
       else if (n.kind === "binary") out = binary(n.op, go(n.a), go(n.b));
-      else if (n.kind === "select") out = where(go(n.cond), go(n.a), go(n.b));
+      else if (n.kind === "where") out = where(go(n.cond), go(n.a), go(n.b));
       else out = x;
     }
     memo.set(x.key, out);

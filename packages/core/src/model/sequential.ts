@@ -1,6 +1,7 @@
 import { scope } from "../autograd/scope.js";
 import { isRecordingGradients, noGrad } from "../autograd/record.js";
-import { valueAndGradOf } from "../autograd/tape.js";
+import { ForwardCompiler } from "../compile/forward.js";
+import { TrainStepCompiler } from "../compile/train-step.js";
 import { ArgumentError, NeuriteError, RegistryError, ShapeError, fmtShape } from "../errors.js";
 import type { CallContext, LayerInstance, LayerPlugin } from "../layer/contract.js";
 import type { LayerSpec } from "../layer/spec.js";
@@ -12,6 +13,7 @@ import { Variable } from "../tensor/variable.js";
 import type { Logs } from "../training/callbacks.js";
 import { checkBatch, checkSamples } from "./checks.js";
 import { type FitOptions, type History, fitModel } from "./fit.js";
+import { profiledIfEnabled } from "../profile/env.js";
 import { modelSummary } from "./summary.js";
 import { initialize } from "../layer/initializers.js";
 import { type LossSpec, type ResolvedLoss, resolveLoss } from "../training/losses.js";
@@ -39,6 +41,16 @@ export interface CompileOptions {
   readonly optimizer: OptimizerSpec;
   readonly loss: LossSpec;
   readonly metrics?: readonly MetricSpec[];
+  /**
+   * Compile training steps (default true): once two steps of the same shapes made the same kernel calls,
+   * later steps replay those calls over preallocated buffers and update the weights in place, with the
+   * same results bit for bit and without the per-op work of the eager path. Steps that read data back or
+   * draw random numbers inside the forward pass (sparse labels, dropout) stay eager. false keeps every
+   * step eager: for debugging, or a custom layer with host-side side effects in `call`, which a replay
+   * would not repeat.
+   * @defaultValue true
+   */
+  readonly compiledSteps?: boolean;
 }
 
 /** What `fit`, `evaluate` and `trainOnBatch` need from a compiled model. */
@@ -63,7 +75,7 @@ const given = field<unknown>("given", (v) => v !== undefined);
 const BATCH_OPTIONS = { batchSize: integer(1) };
 const SEQUENTIAL_OPTIONS = { seed: finiteNumber(), name: nonEmptyString };
 const APPLY_OPTIONS = { training: boolean, logits: boolean };
-const COMPILE_OPTIONS = { optimizer: given, loss: given, metrics: field<readonly MetricSpec[]>("an array of metric names or functions, such as [\"accuracy\"]", isArray) };
+const COMPILE_OPTIONS = { optimizer: given, loss: given, metrics: field<readonly MetricSpec[]>("an array of metric names or functions, such as [\"accuracy\"]", isArray), compiledSteps: boolean };
 /** The identity of a layer plugin for messages: `layer dense (from @neurite/core)`. */
 function pluginLabel(plugin: LayerPlugin): string {
   return `layer ${String(plugin.name)} (from ${String(plugin.package)})`;
@@ -128,6 +140,10 @@ export class Sequential {
   /** Set by a callback to stop `fit` after the current epoch. */
   stopTraining = false;
   private compiled: Compiled | undefined;
+  /** Training steps, compiled where they can be (see CompileOptions.compiledSteps). */
+  private readonly steps = new TrainStepCompiler();
+  /** predict's forward passes, compiled the same way. */
+  private readonly forwards = new ForwardCompiler();
   private callRandom: Random;
   private weightSource: WeightSource | undefined;
   private disposed = false;
@@ -273,10 +289,14 @@ export class Sequential {
     const bs = readOptions("predict", options, BATCH_OPTIONS).batchSize ?? 1024;
     this.assertUsable("predict");
     checkBatch("predict", "x", x, this.inputShape);
+    this.ensureBuilt(x);
+    // each batch's forward pass runs compiled once two runs of its shape made the same kernel calls
+    const forward = (xb: Tensor): Tensor => scope(() => this.applyChecked("predict", xb, {}));
+    const run = (xb: Tensor): Tensor => (this.steps.enabled ? this.forwards.run(xb, this.weights, forward) : forward(xb));
     return noGrad(() => {
-      if (x.shape[0]! <= bs) return scope(() => this.applyChecked("predict", x, {}));
+      if (x.shape[0]! <= bs) return run(x);
       const parts: Tensor[] = [];
-      for (let i = 0; i < x.shape[0]!; i += bs) parts.push(scope(() => this.applyChecked("predict", slice(x, i, i + bs), {})));
+      for (let i = 0; i < x.shape[0]!; i += bs) parts.push(scope(() => run(slice(x, i, i + bs))));
       const y = concat(parts, 0);
       for (const p of parts) p.dispose();
       return y;
@@ -295,6 +315,9 @@ export class Sequential {
     const metrics = (o.metrics ?? []).map(resolveMetric);
     const optimizer = resolveOptimizer(o.optimizer as OptimizerSpec);
     this.compiled = { optimizer, loss, metrics };
+    this.steps.reset();
+    this.forwards.reset();
+    this.steps.enabled = o.compiledSteps ?? true;
   }
 
   /** The compiled optimizer. */
@@ -308,17 +331,17 @@ export class Sequential {
     return this.compiled;
   }
 
-  /** Loss (a scalar tensor) and metrics on a batch; fuses softmax and cross-entropy when the last layer allows. */
-  private lossAndMetrics(x: Tensor, y: Tensor, training: boolean): { loss: Tensor; logs: Logs } {
+  /**
+   * The loss (a scalar tensor) on a batch and the model's output; fuses softmax and cross-entropy when the
+   * last layer allows (the output is then the logits, which argmax-based metrics read as well).
+   */
+  private lossAndOutput(x: Tensor, y: Tensor, training: boolean): { loss: Tensor; output: Tensor } {
     const c = this.requireCompiled("training");
     this.ensureBuilt(x);
     const viaLogits = c.loss.fromSoftmaxLogits !== undefined && this.layers[this.layers.length - 1]!.instance!.logits !== undefined;
-    const out = this.applyChecked("apply", x, { training, logits: viaLogits });
-    const loss = viaLogits && c.loss.fromSoftmaxLogits ? c.loss.fromSoftmaxLogits(y, out) : c.loss.fn(y, out);
-    const logs: Logs = {};
-    // argmax-based metrics read logits as well as probabilities
-    for (const m of c.metrics) logs[m.name] = m.fn(y, out);
-    return { loss, logs };
+    const output = this.applyChecked("apply", x, { training, logits: viaLogits });
+    const loss = viaLogits && c.loss.fromSoftmaxLogits ? c.loss.fromSoftmaxLogits(y, output) : c.loss.fn(y, output);
+    return { loss, output };
   }
 
   /** One optimizer step on one batch; returns the loss before the step and the metrics. */
@@ -328,17 +351,17 @@ export class Sequential {
     checkBatch("trainOnBatch", "y", y, undefined);
     checkSamples("trainOnBatch", x, y, true);
     const params = this.trainableWeightsFor(x);
-    let logs: Logs = {};
-    const { value, grads } = valueAndGradOf(() => {
-      const r = this.lossAndMetrics(x, y, true);
-      logs = r.logs;
-      return r.loss;
-    }, params);
-    c.optimizer.step(params, grads);
-    const loss = value.item();
-    value.dispose();
-    for (const g of grads) g.dispose();
-    return { loss, ...logs };
+    return this.steps.step({ lossAndOutput: (xb, yb) => this.lossAndOutput(xb, yb, true), metrics: c.metrics, optimizer: c.optimizer, weights: this.weights, params }, x, y);
+  }
+
+  /**
+   * How `trainOnBatch(x, y)` runs steps of these shapes, or without `y`, how `predict` runs batches shaped
+   * like `x` (see `CompileOptions.compiledSteps`): `"recording"` until two runs were recorded, then
+   * `"compiled"`, or `{ eager: reason }` when a run cannot be replayed. For diagnostics.
+   */
+  compiledStepStatus(x: Tensor, y?: Tensor): "recording" | "compiled" | { readonly eager: string } {
+    if (!this.steps.enabled) return { eager: "compiledSteps: false was given to compile" };
+    return y === undefined ? this.forwards.status(x) : this.steps.status(x, y);
   }
 
   private trainableWeightsFor(x: Tensor): Variable[] {
@@ -349,7 +372,7 @@ export class Sequential {
   /** Loss and metrics over a dataset, in batches, without training. */
   evaluate(x: Tensor, y: Tensor, options: { batchSize?: number } = {}): Logs {
     const bs = readOptions("evaluate", options, BATCH_OPTIONS).batchSize ?? 1024;
-    this.requireCompiled("evaluate");
+    const c = this.requireCompiled("evaluate");
     checkBatch("evaluate", "x", x, this.inputShape);
     checkBatch("evaluate", "y", y, undefined);
     checkSamples("evaluate", x, y, true);
@@ -360,9 +383,11 @@ export class Sequential {
         scope(() => {
           const xb = n <= bs ? x : slice(x, i, i + bs);
           const yb = n <= bs ? y : slice(y, i, i + bs);
-          const { loss, logs } = this.lossAndMetrics(xb, yb, false);
+          const { loss, output } = this.lossAndOutput(xb, yb, false);
           const w = xb.shape[0]! / n;
-          for (const [k, v] of Object.entries({ loss: loss.item(), ...logs })) sums[k] = (sums[k] ?? 0) + v * w;
+          const logs: Logs = { loss: loss.item() };
+          for (const m of c.metrics) logs[m.name] = m.fn(yb, output);
+          for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + v * w;
         });
       }
     });
@@ -371,7 +396,8 @@ export class Sequential {
 
   /** Trains for `epochs` over mini-batches; awaits every callback. */
   async fit(x: Tensor, y: Tensor, options: FitOptions = {}): Promise<History> {
-    return fitModel(this, x, y, options, () => this.requireCompiled("fit"));
+    // NEURITE_PROFILE=1 prints a profile of the whole fit (every epoch's steps) on stderr when it ends
+    return profiledIfEnabled(`fit of ${x.shape[0] ?? 0} samples`, () => fitModel(this, x, y, options, () => this.requireCompiled("fit")));
   }
 
   /** A table of layers, output shapes and parameter counts. */
@@ -381,6 +407,8 @@ export class Sequential {
 
   /** Frees every weight and the optimizer's state. */
   dispose(): void {
+    this.steps.reset();
+    this.forwards.reset();
     for (const w of this.weights) w.dispose();
     this.compiled?.optimizer.dispose();
     this.disposed = true;

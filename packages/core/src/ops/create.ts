@@ -1,6 +1,6 @@
 import { scalar } from "../expr/expr.js";
 import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
-import { engine } from "../tensor/engine.js";
+import { backends } from "../backend/instances.js";
 import { Storage, checkBufferFits } from "../tensor/storage.js";
 import { checkShape, sizeOf } from "../tensor/shape.js";
 import { type NestedArray, Tensor } from "../tensor/tensor.js";
@@ -35,7 +35,7 @@ function flatten(values: NestedArray, shape: readonly number[], out: Float32Arra
 
 /** @internal uploads values to the active backend as a tensor. */
 export function fromValues(values: Float32Array, shape: readonly number[]): Tensor {
-  const backend = engine.backend;
+  const backend = backends.active;
   return new Tensor(new Storage(backend, backend.upload(values), values.length), shape);
 }
 
@@ -66,7 +66,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly
   }
   const inferred = inferShape(values as NestedArray);
   // nested arrays can share rows: refuse what the backend cannot hold before filling a host copy of it
-  checkBufferFits(engine.backend, sizeOf(inferred), "tensor");
+  checkBufferFits(backends.active, sizeOf(inferred), "tensor");
   const out = new Float32Array(sizeOf(inferred));
   flatten(values as NestedArray, inferred, out);
   if (shape && sizeOf(shape) !== out.length) throw new ShapeError(`tensor: ${out.length} values cannot fill shape ${fmtShape(shape)}`);
@@ -76,7 +76,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, shape?: readonly
 /** A tensor of `shape` with every element `value`. */
 export function fill(shape: readonly number[], value: number): Tensor {
   checkShape(shape);
-  const backend = engine.backend;
+  const backend = backends.active;
   return produce(shape, (id) => backend.elementwise({ program: scalar(0), inputs: [], scalars: [value], shape, out: contiguousView(id, shape) }), backend);
 }
 
@@ -91,7 +91,7 @@ export function range(start: number, stop?: number, step = 1): Tensor {
   if (step === 0 || !Number.isFinite(step)) throw new ArgumentError(`range: step must be a finite non-zero number, got ${step}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ArgumentError(`range: start and stop must be finite numbers, got start=${start}, stop=${stop}`);
-  checkBufferFits(engine.backend, sizeOf([n]), "range");
+  checkBufferFits(backends.active, sizeOf([n]), "range");
   return fromValues(Float32Array.from({ length: n }, (_, i) => start + i * step), [n]);
 }
 
@@ -106,7 +106,7 @@ export function uniform(shape: readonly number[], options: UniformOptions = {}):
   checkShape(shape);
   const { min = 0, max = 1, seed = Random.freshSeed() } = options;
   if (!(min <= max)) throw new ArgumentError(`uniform: min must be <= max, got min=${min}, max=${max}`);
-  checkBufferFits(engine.backend, sizeOf(shape), "uniform");
+  checkBufferFits(backends.active, sizeOf(shape), "uniform");
   return fromValues(new Random(seed).uniformArray(sizeOf(shape), min, max), shape);
 }
 
@@ -121,6 +121,6 @@ export function normal(shape: readonly number[], options: NormalOptions = {}): T
   checkShape(shape);
   const { mean = 0, std = 1, seed = Random.freshSeed() } = options;
   if (!(std >= 0)) throw new ArgumentError(`normal: std must be >= 0, got ${std}`);
-  checkBufferFits(engine.backend, sizeOf(shape), "normal");
+  checkBufferFits(backends.active, sizeOf(shape), "normal");
   return fromValues(new Random(seed).normalArray(sizeOf(shape), mean, std), shape);
 }

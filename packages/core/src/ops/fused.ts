@@ -1,7 +1,7 @@
 import { record } from "../autograd/record.js";
 import { type Expr, binary, input, mapExpr } from "../expr/expr.js";
 import { derive } from "../expr/derive.js";
-import { engine } from "../tensor/engine.js";
+import { backends } from "../backend/instances.js";
 import { broadcastShapes } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { broadcastView, contiguousView, onActiveBackend, produce, sumToUnrecorded } from "./kernel.js";
@@ -40,12 +40,13 @@ function backwardProgram(program: Expr, i: number, n: number, given: Expr | unde
  * `program` reads `input(i)` = inputs[i] and `scalar(j)` = scalars[j].
  */
 export function fused(op: string, program: Expr, inputs: readonly Tensor[], scalars: readonly number[] = [], options: FusedOptions = {}): Tensor {
-  const backend = engine.backend;
+  const backend = backends.active;
   const ins = inputs.map((t) => onActiveBackend(t, op));
   const shape = broadcastShapes(op, ins.map((t) => t.shape));
   const y = produce(shape, (out) =>
     backend.elementwise({
       program,
+      label: op,
       inputs: ins.map((t) => broadcastView(t, shape)),
       scalars,
       shape,

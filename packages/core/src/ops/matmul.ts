@@ -1,6 +1,6 @@
 import { record } from "../autograd/record.js";
 import { ShapeError, fmtShape } from "../errors.js";
-import { engine } from "../tensor/engine.js";
+import { backends } from "../backend/instances.js";
 import { type MatmulOptions, Tensor } from "../tensor/tensor.js";
 import { onActiveBackend, produce } from "./kernel.js";
 import { sum } from "./reduce.js";
@@ -53,7 +53,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const geo = matmulGeometry(a, b, transposeA, transposeB);
   a = onActiveBackend(a, "matmul");
   b = onActiveBackend(b, "matmul");
-  const backend = engine.backend;
+  const backend = backends.active;
   const y = produce(geo.outShape, (out) =>
     backend.matmul({ a: a.storage.id, b: b.storage.id, out, transposeA, transposeB, batch: geo.batch, m: geo.m, n: geo.n, k: geo.k, aBatchStride: geo.aBatchStride, bBatchStride: geo.bBatchStride }), backend);
   return record(y, "matmul", [a, b], (g) => matmulGrads(g, a, b, transposeA, transposeB));

@@ -1,8 +1,9 @@
 import type { StridedView } from "../backend/contract.js";
+import { backends } from "../backend/instances.js";
 import { noGrad, record, releaseTemporaries } from "../autograd/record.js";
+import { scopeState } from "../autograd/scope-state.js";
 import { binary, constant, input } from "../expr/expr.js";
 import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
-import { engine } from "../tensor/engine.js";
 import { Storage, checkBufferFits } from "../tensor/storage.js";
 import { broadcastShapes, normalizeAxis, sameShape, sizeOf, stridesOf } from "../tensor/shape.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -13,7 +14,7 @@ const IDENTITY = input(0);
 
 /** A tensor of `shape` that is zero except where `src` is written through `outView`. */
 function writeInto(src: Tensor, shape: readonly number[], outView: (id: StridedView["id"]) => StridedView): Tensor {
-  const backend = engine.backend;
+  const backend = backends.active;
   onActiveBackend(src, "gradient");
   return produce(shape, (id) => {
     backend.elementwise({ program: constant(0), inputs: [], scalars: [], shape, out: contiguousView(id, shape) });
@@ -123,7 +124,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   }
   const ins = tensors.map((t) => onActiveBackend(t, "concat"));
   const shape = first.shape.map((d, i) => (i === a ? ins.reduce((s, t) => s + t.shape[a]!, 0) : d));
-  const backend = engine.backend;
+  const backend = backends.active;
   const strides = stridesOf(shape);
   const starts: number[] = [];
   let at = 0;
@@ -146,7 +147,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
 
 function indexTensor(indices: Tensor | readonly number[]): Tensor {
   if (indices instanceof Tensor) return indices;
-  const backend = engine.backend;
+  const backend = backends.active;
   return new Tensor(new Storage(backend, backend.upload(Float32Array.from(indices)), indices.length), [indices.length]);
 }
 
@@ -163,7 +164,7 @@ export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0)
   const inner = sizeOf(x.shape.slice(a + 1));
   const count = idx.size;
   const shape = [...x.shape.slice(0, a), ...idx.shape, ...x.shape.slice(a + 1)];
-  const backend = engine.backend;
+  const backend = backends.active;
   const out = backend.alloc(sizeOf(shape));
   try {
     backend.gather({ x: x.storage.id, indices: idx.storage.id, outer, axisSize, inner, count, out });
@@ -174,14 +175,14 @@ export function gather(x: Tensor, indices: Tensor | readonly number[], axis = 0)
     throw e;
   }
   const y = new Tensor(new Storage(backend, out, sizeOf(shape)), shape);
-  if (!x.requiresGrad || engine.noGradDepth > 0) {
+  if (!x.requiresGrad || scopeState.noGradDepth > 0) {
     if (idx !== indices) idx.dispose();
     return y;
   }
   // idx stays alive for the backward pass (the gradient scope frees it)
   return record(y, "gather", [x], (g) => {
     // the backward runs on the backend active now (a switch may have come between): g and idx move there
-    const b = engine.backend;
+    const b = backends.active;
     onActiveBackend(g, "gather gradient");
     onActiveBackend(idx, "gather gradient");
     return [produce(x.shape, (gid) => b.scatterAdd({ src: g.storage.id, indices: idx.storage.id, outer, axisSize, inner, count, out: gid }), b)];
@@ -193,7 +194,7 @@ export function oneHot(indices: Tensor | readonly number[], depth: number): Tens
   if (!Number.isInteger(depth) || depth <= 0) throw new ArgumentError(`oneHot: depth must be a positive integer, got ${depth}`);
   const idxShape = indices instanceof Tensor ? indices.shape : [indices.length];
   // refuse a result the backend cannot hold before building `depth` class numbers on the host
-  checkBufferFits(engine.backend, sizeOf([...idxShape, depth]), "oneHot");
+  checkBufferFits(backends.active, sizeOf([...idxShape, depth]), "oneHot");
   const idx = indexTensor(indices);
   const classes = indexTensor(Array.from({ length: depth }, (_, k) => k));
   const column = reshape(idx, [...idx.shape, 1]);

@@ -1,10 +1,10 @@
 import type { ActivationFamily, ActivationPlugin } from "../activation/contract.js";
 import { activations, familyActivations } from "../activation/registry.js";
 import type { BackendPlugin } from "../backend/contract.js";
+import { backends } from "../backend/instances.js";
 import { RegistryError } from "../errors.js";
 import type { LayerFamily, LayerPlugin } from "../layer/contract.js";
 import { layers } from "../layer/registry.js";
-import { engine } from "../tensor/engine.js";
 import { boolean, describeValue, readOptions } from "../validation/options.js";
 import type { RegisterOptions } from "./registry.js";
 
@@ -70,13 +70,13 @@ export function use(...plugins: (Plugin | RegisterOptions)[]): void {
   for (const p of [...byKind.backend, ...byKind.activation, ...byKind.layer] as unknown[]) {
     if (p === null || typeof p !== "object") throw new RegistryError(`use: a family lists ${describeValue(p)}, which is not a plugin`);
   }
-  const saved = [engine.backends.snapshot(), activations.snapshot(), layers.snapshot()] as const;
+  const saved = [backends.registry.snapshot(), activations.snapshot(), layers.snapshot()] as const;
   try {
-    engine.backends.register(byKind.backend, options);
+    backends.registry.register(byKind.backend, options);
     activations.register(byKind.activation, options);
     layers.register(byKind.layer, options);
   } catch (e) {
-    engine.backends.restore(saved[0]);
+    backends.registry.restore(saved[0]);
     activations.restore(saved[1]);
     layers.restore(saved[2]);
     throw e;

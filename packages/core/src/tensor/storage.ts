@@ -1,7 +1,7 @@
 /** Backend buffers as tensors hold them: refcounted, accounted per backend, movable between backends. */
 import type { Backend, DataId } from "../backend/contract.js";
 import { OutOfMemoryError } from "../errors.js";
-import { type HeldBuffer, engine } from "./engine.js";
+import { type HeldBuffer, accounting } from "./accounting.js";
 
 /**
  * A refcounted backend buffer. Tensors that share data (reshape) share a Storage; the buffer is freed
@@ -18,8 +18,8 @@ export class Storage implements HeldBuffer {
     public id: DataId,
     readonly size: number,
   ) {
-    engine.bytes += size * 4;
-    engine.holdings(backend).add(this);
+    accounting.bytes += size * 4;
+    accounting.buffersOn(backend).add(this);
   }
   retain(): this {
     this.refs++;
@@ -27,8 +27,8 @@ export class Storage implements HeldBuffer {
   }
   release(): void {
     if (--this.refs === 0) {
-      engine.bytes -= this.size * 4;
-      engine.holdings(this.backend).delete(this);
+      accounting.bytes -= this.size * 4;
+      accounting.buffersOn(this.backend).delete(this);
       this.freeWhenUnread(this.backend, this.id);
     }
   }
@@ -55,8 +55,8 @@ export class Storage implements HeldBuffer {
     if (this.backend === target) return;
     const id = target.upload(this.backend.read(this.id));
     const [from, oldId] = [this.backend, this.id];
-    engine.holdings(from).delete(this);
-    engine.holdings(target).add(this);
+    accounting.buffersOn(from).delete(this);
+    accounting.buffersOn(target).add(this);
     this.backend = target;
     this.id = id;
     this.freeWhenUnread(from, oldId);

@@ -1,8 +1,9 @@
 import { brandClass, brandInstance, sharedState } from "../process-state.js";
 import type { Backend } from "../backend/contract.js";
 import { NeuriteError, fmtShape } from "../errors.js";
-import type { Disposable } from "./async-scope.js";
-import { engine } from "./engine.js";
+import type { Disposable } from "../autograd/async-scope.js";
+import { scopeState } from "../autograd/scope-state.js";
+import { accounting } from "./accounting.js";
 import { Storage } from "./storage.js";
 import { sizeOf } from "./shape.js";
 
@@ -21,7 +22,7 @@ export interface GradNode {
 const finalizer =
   typeof FinalizationRegistry === "function"
     ? new FinalizationRegistry<{ storage: Storage; counted: boolean }>((held) => {
-        if (held.counted) engine.liveTensors--;
+        if (held.counted) accounting.liveTensors--;
         held.storage.release();
       })
     : undefined;
@@ -56,9 +57,9 @@ export class Tensor implements Disposable {
     this.size = sizeOf(shape);
     this.held = { storage, counted: true };
     brandInstance(this, new.target);
-    engine.liveTensors++;
+    accounting.liveTensors++;
     finalizer?.register(this, this.held, this);
-    if (track) engine.track(this);
+    if (track) scopeState.track(this);
   }
 
   get rank(): number {
@@ -122,9 +123,9 @@ export class Tensor implements Disposable {
     this.disposedFlag = true;
     this.node = undefined;
     finalizer?.unregister(this);
-    engine.liveTensors--;
+    accounting.liveTensors--;
     this.held.counted = false;
-    engine.untrack(this);
+    scopeState.untrack(this);
     this.storage.release();
   }
 

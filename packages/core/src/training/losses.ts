@@ -1,6 +1,6 @@
 import { scope } from "../autograd/scope.js";
 import { noGrad, record, releaseTemporaries } from "../autograd/record.js";
-import { engine } from "../tensor/engine.js";
+import { scopeState } from "../autograd/scope-state.js";
 import { binary, constant, input, scalar, unary, where } from "../expr/expr.js";
 import { ArgumentError, ShapeError, fmtShape } from "../errors.js";
 import { boolean, describeValue, nonEmptyString, readOptions } from "../validation/options.js";
@@ -110,7 +110,7 @@ export function categoricalCrossEntropyFromLogits(yTrue: Tensor, logits: Tensor)
     const perRow = sum(fused("crossEntropy", CE_PER_ELEMENT, [logits, shift, logSum, yTrue]), -1);
     return { loss: mean(perRow), shift, logSum };
   }));
-  if (engine.noGradDepth > 0 || !logits.requiresGrad) {
+  if (scopeState.noGradDepth > 0 || !logits.requiresGrad) {
     shift.dispose();
     logSum.dispose();
     return loss;

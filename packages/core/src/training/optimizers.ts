@@ -6,10 +6,11 @@ import { didYouMean } from "../validation/suggest.js";
 import { zerosLike } from "../ops/create.js";
 import { fused } from "../ops/fused.js";
 import { onActiveBackend } from "../ops/kernel.js";
-import { engine } from "../tensor/engine.js";
+import { backends } from "../backend/instances.js";
 import { sameShape } from "../tensor/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { Variable } from "../tensor/variable.js";
+import { type AdamSettings, type CompiledUpdate, InPlaceUpdates } from "./in-place-updates.js";
 
 /**
  * An optimizer with PyTorch's semantics. `step` updates each variable in place from its gradient; the
@@ -29,6 +30,13 @@ export interface Optimizer {
    * empty before its first step. For inspection and tests: the tensors are the optimizer's own, do not modify them.
    */
   state?(param: Variable): Readonly<Record<string, Tensor>>;
+  /**
+   * Optional: this optimizer's update compiled for exactly these parameters and gradient tensors, writing
+   * every buffer in place. Each `run()` applies one step and reads the current settings (`lr`); it must
+   * compute what {@link Optimizer.step} computes, bit for bit. Compiled training steps use it; without it
+   * (or when it returns undefined) they stay on the eager path.
+   */
+  compileStep?(params: readonly Variable[], grads: readonly Tensor[]): CompiledUpdate | undefined;
 }
 
 /** Options of {@link sgd} (PyTorch's defaults). */
@@ -142,10 +150,35 @@ function pairs(opt: string, params: readonly Variable[], grads: readonly Tensor[
 }
 
 /** Writes fused(program, inputs) into `target` (the update of one buffer, one kernel). */
-function update(target: Variable, program: Expr, inputs: Tensor[], scalars: number[]): void {
+function update(target: Variable, program: Expr, inputs: Tensor[], scalars: readonly number[]): void {
   const t = fused("optimizer", program, inputs, scalars);
   target.assign(t);
   t.dispose();
+}
+
+/**
+ * Writes program(inputs) into target: the one description of an update that both the eager step (a new
+ * buffer, assigned) and a compiled step ({@link InPlaceUpdates}, in place) run. `scalars` are fixed
+ * ones; when omitted, the step's.
+ */
+type Emit = (target: Variable, program: Expr, inputs: Tensor[], scalars?: readonly number[]) => void;
+
+/** The eager form of {@link Emit}, with the step's scalars. */
+const eagerEmit = (stepScalars: readonly number[]): Emit => (target, program, inputs, scalars) => update(target, program, inputs, scalars ?? stepScalars);
+
+/**
+ * The compiled form of an optimizer's step (see {@link Optimizer.compileStep}): owns every buffer it
+ * writes, records each update once, and runs them in place with fresh scalars at each call.
+ */
+function compileUpdates(
+  opt: string, params: readonly Variable[], grads: readonly Tensor[], stateOf: (p: Variable) => Variable[],
+  record: (p: Variable, g: Tensor, updates: InPlaceUpdates) => void, step: (updates: InPlaceUpdates) => void,
+): CompiledUpdate {
+  const updates = new InPlaceUpdates(backends.active);
+  const list = pairs(opt, params, grads);
+  updates.own(list.flatMap(([p]) => [p, ...stateOf(p)]));
+  for (const [p, g] of list) record(p, onActiveBackend(g, opt), updates);
+  return { run: () => step(updates), valid: () => updates.valid() };
 }
 
 /** 1 − e, written (−e) + 1 as the update programs have always computed it (the same float32 result). */
@@ -161,6 +194,8 @@ const SGD = { lr: scalar(0), momentum: scalar(1), dampening: scalar(2), weightDe
 const SGD_GRAD = gradient.add(SGD.weightDecay.mul(param));
 const SGD_BUF = sgdMomentumBuffer.mul(SGD.momentum).add(oneMinus(SGD.dampening).mul(SGD_GRAD));
 const SGD_PLAIN = param.sub(SGD.lr.mul(SGD_GRAD));
+const SGD_MOMENTUM_STEP = param.sub(SGD.lr.mul(sgdMomentumBuffer));
+const SGD_NESTEROV_STEP = param.sub(SGD.lr.mul(SGD_GRAD.add(SGD.momentum.mul(sgdMomentumBuffer))));
 
 /** Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay (PyTorch's SGD). */
 export function sgd(options: SgdOptions = {}): Optimizer {
@@ -172,24 +207,31 @@ export function sgd(options: SgdOptions = {}): Optimizer {
   const nesterov = o.nesterov ?? false;
   if (nesterov && (momentum <= 0 || dampening !== 0)) throw new ArgumentError("sgd: nesterov needs momentum > 0 and dampening 0");
   const state = new State();
+  const updatesOf = (p: Variable, g: Tensor, emit: Emit): void => {
+    if (momentum === 0) {
+      emit(p, SGD_PLAIN, [p, g]);
+      return;
+    }
+    const first = !state.has(p, "momentum");
+    const buf = state.get(p, "momentum");
+    // the first step sets buf = g (no dampening), as PyTorch
+    emit(buf, first ? SGD_GRAD : SGD_BUF, [p, g, buf]);
+    emit(p, nesterov ? SGD_NESTEROV_STEP : SGD_MOMENTUM_STEP, [p, g, buf]);
+  };
   return withLearningRate("sgd", lr0, {
     name: "sgd",
     step(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
-      const s = [this.lr, momentum, dampening, weightDecay];
+      const emit = eagerEmit([this.lr, momentum, dampening, weightDecay]);
       noGrad(() => {
-        for (const [p, g] of pairs("sgd", params, grads)) {
-          if (momentum === 0) {
-            update(p, SGD_PLAIN, [p, g], s);
-            continue;
-          }
-          const first = !state.has(p, "momentum");
-          const buf = state.get(p, "momentum");
-          // the first step sets buf = g (no dampening), as PyTorch
-          update(buf, first ? SGD_GRAD : SGD_BUF, [p, g, buf], s);
-          const direction = nesterov ? SGD_GRAD.add(SGD.momentum.mul(sgdMomentumBuffer)) : sgdMomentumBuffer;
-          update(p, param.sub(SGD.lr.mul(direction)), [p, g, buf], s);
-        }
+        for (const [p, g] of pairs("sgd", params, grads)) updatesOf(p, g, emit);
       });
+    },
+    compileStep(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
+      // a compiled step replays the later steps' programs; the first step's differs
+      if (momentum > 0 && params.some((p) => !state.has(p, "momentum"))) return undefined;
+      return compileUpdates("sgd", params, grads, (p) => (momentum > 0 ? [state.get(p, "momentum")] : []),
+        (p, g, updates) => updatesOf(p, g, (t, program, inputs, scalars) => updates.elementwise(t, program, inputs, scalars)),
+        (updates) => updates.run([this.lr, momentum, dampening, weightDecay]));
     },
     config(this: Optimizer) {
       return { lr: this.lr, momentum, dampening, nesterov, weightDecay };
@@ -217,6 +259,7 @@ const ADAM_V = secondMoment.mul(ADAM.beta2).add(oneMinus(ADAM.beta2).mul(ADAM_GR
 // p·(1 − lr·decay) − lr·m̂ / (√v̂ + eps), with v the (possibly amsgrad-maximised) second moment already updated
 const ADAM_P = param.mul(oneMinus(ADAM.lr.mul(ADAM.decoupledDecay)))
   .sub(ADAM.lr.mul(firstMoment.div(ADAM.biasCorrection1)).div(secondMoment.div(ADAM.biasCorrection2).sqrt().add(ADAM.eps)));
+const ELEMENTWISE_MAX = input(0).max(input(1));
 
 function adamLike(name: string, options: AdamOptions, decoupled: boolean): Optimizer {
   const o = readOptions(name, options, ADAM_OPTIONS);
@@ -226,42 +269,62 @@ function adamLike(name: string, options: AdamOptions, decoupled: boolean): Optim
   const eps = o.eps ?? 1e-8;
   const weightDecay = o.weightDecay ?? (decoupled ? 1e-2 : 0);
   const amsgrad = o.amsgrad ?? false;
+  const l2 = decoupled ? 0 : weightDecay;
+  const decay = decoupled ? weightDecay : 0;
   const state = new State();
   let t = 0;
+  /** Advances the step count; this step's settings. */
+  const nextStep = (lr: number): AdamSettings => {
+    t++;
+    return { lr, beta1, beta2, eps, biasCorrection1: 1 - beta1 ** t, biasCorrection2: 1 - beta2 ** t, weightDecay: l2, decoupledWeightDecay: decay };
+  };
+  const scalarsOf = (a: AdamSettings): number[] => [a.lr, beta1, beta2, eps, l2, a.biasCorrection1, a.biasCorrection2, decay];
+  const stateOf = (p: Variable): Variable[] => [state.get(p, "m"), state.get(p, "v"), ...(amsgrad ? [state.get(p, "vMax")] : [])];
+  // the fused kernel does all of one parameter's update in one pass; amsgrad has no kernel
+  const fusedKernel = (): boolean => !amsgrad && backends.active.kernels?.adam !== undefined;
+  const updatesOf = (p: Variable, g: Tensor, emit: Emit): void => {
+    const m = state.get(p, "m");
+    const v = state.get(p, "v");
+    emit(m, ADAM_M, [p, g, m, v]);
+    emit(v, ADAM_V, [p, g, m, v]);
+    let vUsed: Variable = v;
+    if (amsgrad) {
+      vUsed = state.get(p, "vMax");
+      emit(vUsed, ELEMENTWISE_MAX, [vUsed, v], []);
+    }
+    emit(p, ADAM_P, [p, g, m, vUsed]);
+  };
   return withLearningRate(name, lr0, {
     name,
     step(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
-      t++;
-      const bc1 = 1 - beta1 ** t;
-      const bc2 = 1 - beta2 ** t;
-      const l2 = decoupled ? 0 : weightDecay;
-      const decay = decoupled ? weightDecay : 0;
-      const s = [this.lr, beta1, beta2, eps, l2, bc1, bc2, decay];
-      const kernel = engine.backend.kernels?.adam;
+      const settings = nextStep(this.lr);
+      const kernel = fusedKernel() ? backends.active.kernels!.adam! : undefined;
+      const emit = eagerEmit(scalarsOf(settings));
       noGrad(() => {
         for (const [p, g] of pairs(name, params, grads)) {
-          const m = state.get(p, "m");
-          const v = state.get(p, "v");
-          if (kernel && !amsgrad) {
-            // one fused pass over the parameter, its gradient and both moments, in place; the kernel reads
-            // buffer ids, so state made on another backend (before a setBackend) moves here first
-            for (const t of [p, g, m, v]) onActiveBackend(t, name);
-            kernel({
-              param: p.exclusiveStorageId(), grad: g.storage.id, m: m.exclusiveStorageId(), v: v.exclusiveStorageId(), size: p.size,
-              lr: this.lr, beta1, beta2, eps, biasCorrection1: bc1, biasCorrection2: bc2, weightDecay: l2, decoupledWeightDecay: decay,
-            });
+          if (!kernel) {
+            updatesOf(p, g, emit);
             continue;
           }
-          update(m, ADAM_M, [p, g, m, v], s);
-          update(v, ADAM_V, [p, g, m, v], s);
-          let vUsed: Variable = v;
-          if (amsgrad) {
-            vUsed = state.get(p, "vMax");
-            update(vUsed, input(0).max(input(1)), [vUsed, v], []);
-          }
-          update(p, ADAM_P, [p, g, m, vUsed], s);
+          const [m, v] = stateOf(p) as [Variable, Variable];
+          // one fused pass over the parameter, its gradient and both moments, in place; the kernel reads
+          // buffer ids, so state made on another backend (before a setBackend) moves here first
+          for (const x of [p, g, m, v]) onActiveBackend(x, name);
+          kernel({ param: p.exclusiveStorageId(), grad: g.storage.id, m: m.exclusiveStorageId(), v: v.exclusiveStorageId(), size: p.size, ...settings });
         }
       });
+    },
+    compileStep(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
+      const useKernel = fusedKernel();
+      return compileUpdates(name, params, grads, stateOf,
+        (p, g, updates) => {
+          if (useKernel) updates.adam(p, g, state.get(p, "m"), state.get(p, "v"));
+          else updatesOf(p, g, (target, program, inputs, scalars) => updates.elementwise(target, program, inputs, scalars));
+        },
+        (updates) => {
+          const settings = nextStep(this.lr);
+          updates.run(scalarsOf(settings), settings);
+        });
     },
     config(this: Optimizer) {
       return { lr: this.lr, beta1, beta2, eps, weightDecay, amsgrad };
@@ -276,7 +339,7 @@ export function adam(options: AdamOptions = {}): Optimizer {
   return adamLike("adam", options, false);
 }
 
-/** AdamW: Adam with decoupled weight decay (p ← p·(1 − lr·weightDecay) before the update); default weightDecay 0.01. */
+/** AdamW: Adam with decoupled weight decay (PyTorch's AdamW, default weightDecay 0.01). */
 export function adamW(options: AdamOptions = {}): Optimizer {
   return adamLike("adamW", options, true);
 }
@@ -298,26 +361,40 @@ export function rmsprop(options: RmspropOptions = {}): Optimizer {
   const RMS = { lr: scalar(0), alpha: scalar(1), eps: scalar(2), momentum: scalar(3), weightDecay: scalar(4) };
   const grad = gradient.add(RMS.weightDecay.mul(param));
   const denom = (centered ? squareAverage.sub(gradientAverage.mul(gradientAverage)) : squareAverage).sqrt().add(RMS.eps);
+  const SQUARE_AVERAGE = squareAverage.mul(RMS.alpha).add(oneMinus(RMS.alpha).mul(grad).mul(grad));
+  const GRADIENT_AVERAGE = gradientAverage.mul(RMS.alpha).add(oneMinus(RMS.alpha).mul(grad));
+  const MOMENTUM_BUFFER = momentumBuffer.mul(RMS.momentum).add(grad.div(denom));
+  const MOMENTUM_STEP = param.sub(RMS.lr.mul(momentumBuffer));
+  const PLAIN_STEP = param.sub(RMS.lr.mul(grad).div(denom));
+  const buffersOf = (p: Variable): [Variable, Variable, Variable] => {
+    const square = state.get(p, "squareAvg");
+    return [square, centered ? state.get(p, "gradAvg") : square, momentum > 0 ? state.get(p, "momentum") : square];
+  };
+  const updatesOf = (p: Variable, g: Tensor, emit: Emit): void => {
+    const [square, avg, mbuf] = buffersOf(p);
+    const ins = (): Tensor[] => [p, g, square, avg, mbuf];
+    emit(square, SQUARE_AVERAGE, ins());
+    if (centered) emit(avg, GRADIENT_AVERAGE, ins());
+    if (momentum > 0) {
+      emit(mbuf, MOMENTUM_BUFFER, ins());
+      emit(p, MOMENTUM_STEP, ins());
+    } else {
+      emit(p, PLAIN_STEP, ins());
+    }
+  };
+  const scalarsOf = (lr: number): number[] => [lr, alpha, eps, momentum, weightDecay];
   return withLearningRate("rmsprop", lr0, {
     name: "rmsprop",
     step(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
-      const s = [this.lr, alpha, eps, momentum, weightDecay];
+      const emit = eagerEmit(scalarsOf(this.lr));
       noGrad(() => {
-        for (const [p, g] of pairs("rmsprop", params, grads)) {
-          const square = state.get(p, "squareAvg");
-          const avg = centered ? state.get(p, "gradAvg") : square;
-          const mbuf = momentum > 0 ? state.get(p, "momentum") : square;
-          const ins = (): Tensor[] => [p, g, square, avg, mbuf];
-          update(square, squareAverage.mul(RMS.alpha).add(oneMinus(RMS.alpha).mul(grad).mul(grad)), ins(), s);
-          if (centered) update(avg, gradientAverage.mul(RMS.alpha).add(oneMinus(RMS.alpha).mul(grad)), ins(), s);
-          if (momentum > 0) {
-            update(mbuf, momentumBuffer.mul(RMS.momentum).add(grad.div(denom)), ins(), s);
-            update(p, param.sub(RMS.lr.mul(momentumBuffer)), ins(), s);
-          } else {
-            update(p, param.sub(RMS.lr.mul(grad).div(denom)), ins(), s);
-          }
-        }
+        for (const [p, g] of pairs("rmsprop", params, grads)) updatesOf(p, g, emit);
       });
+    },
+    compileStep(this: Optimizer, params: readonly Variable[], grads: readonly Tensor[]) {
+      return compileUpdates("rmsprop", params, grads, (p) => [...new Set(buffersOf(p))],
+        (p, g, updates) => updatesOf(p, g, (target, program, inputs, scalars) => updates.elementwise(target, program, inputs, scalars)),
+        (updates) => updates.run(scalarsOf(this.lr)));
     },
     config(this: Optimizer) {
       return { lr: this.lr, alpha, eps, momentum, centered, weightDecay };

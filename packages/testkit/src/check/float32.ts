@@ -75,7 +75,7 @@ export function float32Steps(expr: Expr): StepFunction {
         case "unary": v[i] = f32((ops[i] as Primitive1)(at(n.a))); break;
         case "binary": v[i] = f32((ops[i] as Primitive2)(at(n.a), at(n.b))); break;
         // NaN and 0 are both false: the select semantics of every backend
-        case "select": v[i] = at(n.cond) ? at(n.a) : at(n.b); break;
+        case "where": v[i] = at(n.cond) ? at(n.a) : at(n.b); break;
       }
     });
     return v[order.length - 1]!;

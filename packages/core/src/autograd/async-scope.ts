@@ -11,7 +11,7 @@ interface AsyncLocalStorageLike<T> {
   run<R>(store: T, fn: () => R): R;
 }
 type AlsCtor = new <T>() => AsyncLocalStorageLike<T>;
-/** Process-wide, like the engine: a scope opened through one copy of the core must see tensors another creates. */
+/** Process-wide, like the scope stack (scope-state.ts): a scope opened through one copy of the core must see tensors another creates. */
 const asyncScopes = sharedState<{ storage: AsyncLocalStorageLike<Set<Disposable>> | undefined | null }>("async-scopes", () => ({ storage: null }));
 
 function getAls(): AsyncLocalStorageLike<Set<Disposable>> | undefined {
@@ -28,7 +28,7 @@ export function asyncScopeStore(): Set<Disposable> | undefined {
   return asyncScopes.storage ? asyncScopes.storage.getStore() : undefined;
 }
 
-/** @internal runs fn with `set` as the async scope (AsyncLocalStorage), or on `scopeStack` (the engine's) where there is none. */
+/** @internal runs fn with `set` as the async scope (AsyncLocalStorage), or on `scopeStack` (scope-state.ts's) where there is none. */
 export async function runInAsyncScope<R>(set: Set<Disposable>, fn: () => Promise<R>, scopeStack: Set<Disposable>[]): Promise<R> {
   const storage = getAls();
   if (storage) return storage.run(set, fn);
