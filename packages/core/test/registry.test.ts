@@ -1,8 +1,8 @@
 /** Plugin registries: duplicates, replace, unknown-name messages with install hints, atomic batches, use(). */
 import { describe, expect, test } from "vitest";
 import {
-  type BackendPlugin, type PluginIdentity, Registry, RegistryError, activations, defineActivation, defineFamily,
-  getBackend, layers, listBackends, memory, removeBackend, setBackend, use,
+  type BackendPlugin, type LayerSpec, type PluginIdentity, Registry, RegistryError, activations, defineActivation, defineFamily,
+  getBackend, layers, listBackends, memory, removeBackend, sequential, setBackend, use,
 } from "../src/index.js";
 
 interface Thing extends PluginIdentity {
@@ -82,6 +82,14 @@ describe("the core's registries", () => {
 
   test("built-in layers are registered", () => {
     for (const name of ["dense", "activation", "dropout", "flatten", "layerNormalization"]) expect(layers.has(name), name).toBe(true);
+  });
+
+  test("layers know which package provides each first-party name outside the core", () => {
+    expect(() => layers.get("conv2d")).toThrow(/unknown layer "conv2d" .*"conv2d" is provided by @neurite\/layers-conv/);
+    // a config read from JSON (TypeScript would refuse the name before run time)
+    const config = JSON.parse('[{ "type": "batchNormalization", "inputShape": [4, 4, 2] }]') as LayerSpec[];
+    expect(() => sequential(config)).toThrow(/@neurite\/layers-conv/);
+    expect(() => layers.get("myLayer")).toThrow(/register a plugin that provides it with use/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { LAYER_PACKAGES } from "@neurite/catalog";
 import { sharedState } from "../process-state.js";
 import { RegistryError } from "../errors.js";
 import { Registry } from "../registry/registry.js";
@@ -19,7 +20,8 @@ function checkPlugin(p: LayerPlugin): void {
  * every copy of the core in the process, and the first copy to create it supplies the built-ins.
  */
 export const layers = sharedState("layers", () => {
-  const registry = new Registry<LayerPlugin>("layer", {}, checkPlugin);
+  // the catalog names the package that provides a layer outside the core, for "install it" messages
+  const registry = new Registry<LayerPlugin>("layer", LAYER_PACKAGES, checkPlugin);
   registry.register(coreLayers.layers);
   // the flag by which earlier core copies registered their built-ins once: set, so none of them adds its own again
   sharedState("builtins-registered", () => true);
