@@ -167,13 +167,20 @@ export class WasmBackend implements Backend {
 
   // ---- elementwise ----
 
-  /** Elementwise calls are prepared (checks, layout and the kernel lookup, once); the other kernels run as called. */
+  /**
+   * Elementwise calls and one-thread products (with or without the Dense epilogue) are prepared: their checks,
+   * layout and kernel lookups are done once. The other kernels run as called.
+   */
   prepare(kernel: string, optional: boolean, args: unknown): (() => void) | undefined {
-    if (optional || kernel !== "elementwise") return undefined;
-    const run = this.elementwiseRunner.prepare(args as ElementwiseArgs);
+    let run: (() => void) | undefined;
+    if (!optional && kernel === "elementwise") run = this.elementwiseRunner.prepare(args as ElementwiseArgs);
+    else if (!optional && kernel === "matmul") run = this.matmulScheduler.prepare(args as MatmulArgs, false);
+    else if (optional && kernel === "matmulEpilogue") run = this.matmulScheduler.prepare(args as MatmulEpilogueArgs, true);
+    if (!run) return undefined;
+    const prepared = run;
     return () => {
       this.tasks.beginKernel();
-      run();
+      prepared();
     };
   }
 

@@ -31,6 +31,22 @@ export function matmulThreads(m: number, n: number, k: number, threads: number):
  */
 const EPILOGUE_ON_THIS_THREAD = -1000;
 
+/** A checked product and how it is cut (see MatmulScheduler.layout). */
+interface GemmLayout {
+  readonly a: WasmBuffer;
+  readonly b: WasmBuffer;
+  readonly c: WasmBuffer;
+  /** Rows of the product as run: m, or batch·m when a shared B makes the batch one tall product. */
+  readonly rowsM: number;
+  readonly batches: number;
+  readonly packedBytes: number;
+  readonly threads: number;
+  readonly aRowStride: number;
+  readonly aColStride: number;
+  readonly bRowStride: number;
+  readonly bColStride: number;
+}
+
 /** The run-time kernel of a Dense epilogue and the buffers it reads and writes besides C. */
 interface Epilogue {
   readonly compiled: CompiledKernel;
@@ -66,15 +82,42 @@ export class MatmulScheduler {
 
   /** matmul, then bias and activation (one run-time kernel) over each block of rows while it is in cache. */
   matmulEpilogue(args: MatmulEpilogueArgs): void {
+    this.gemm(args, this.epilogueOf(args));
+  }
+
+  /**
+   * matmul or matmulEpilogue with the checks, the epilogue's kernel and the block calls worked out once
+   * (Backend.prepare). Undefined where the product runs on more than one thread (it is then scheduled at
+   * each call). If B's packing scratch is reallocated by a larger product in between, the calls are
+   * worked out again.
+   */
+  prepare(args: MatmulArgs | MatmulEpilogueArgs, withEpilogue: boolean): (() => void) | undefined {
+    const epilogue = withEpilogue ? this.epilogueOf(args as MatmulEpilogueArgs) : undefined;
+    const layout = this.layout(args);
+    if (layout === undefined) return () => undefined;
+    if (layout.threads > 1) return undefined;
+    let packedB = -1;
+    let calls: Call[] = [];
+    return () => {
+      if (this.packedB.ptr !== packedB || this.packedB.bytes < layout.packedBytes) {
+        calls = this.singleThreadCalls(args, layout, epilogue);
+        packedB = this.packedB.ptr;
+      }
+      for (const call of calls) {
+        if (call.target === EPILOGUE_ON_THIS_THREAD) epilogue!.compiled.fn(...call.args);
+        else this.tasks.runLocal([call]);
+      }
+    };
+  }
+
+  /** The epilogue of a matmulEpilogue call (its checks and its compiled kernel), or undefined when it has none. */
+  private epilogueOf(args: MatmulEpilogueArgs): Epilogue | undefined {
     if (args.activation !== undefined) expr.assertExpr(args.activation, "wasm matmulEpilogue: the activation");
     const bias = args.bias === undefined ? undefined : bufferOf(args.bias, "bias");
     if (bias && bias.size < args.n) throw new RangeError(`wasm matmulEpilogue: bias holds ${bias.size} values, fewer than n = ${args.n}`);
     const pre = args.preActivation === undefined ? undefined : bufferOf(args.preActivation, "preActivation");
     if (pre) checkSize("matmulEpilogue", "preActivation", pre, args.batch * args.m * args.n);
-    if (!bias && !args.activation && !pre) {
-      this.gemm(args, undefined);
-      return;
-    }
+    if (!bias && !args.activation && !pre) return undefined;
     const z = bias ? input(0).add(input(1)) : input(0);
     const a = args.activation ? mapExpr(args.activation, (e) => (e.node.kind === "input" && e.node.index === 0 ? z : undefined)) : z;
     const spec: KernelSpec = {
@@ -84,7 +127,7 @@ export class MatmulScheduler {
       scalars: args.scalars.length,
     };
     const compiled = this.cache.get(spec);
-    this.gemm(args, { compiled, spec, bias, preActivation: pre, scalars: args.scalars });
+    return { compiled, spec, bias, preActivation: pre, scalars: args.scalars };
   }
 
   /**
@@ -120,7 +163,8 @@ export class MatmulScheduler {
     return this.packA[thread]!.ptr;
   }
 
-  private gemm(args: MatmulArgs, epilogue: Epilogue | undefined): void {
+  /** The checked sizes of a product and how it is cut: undefined when it is empty. */
+  private layout(args: MatmulArgs): GemmLayout | undefined {
     const { batch, m, n, k, transposeA, transposeB, aBatchStride, bBatchStride } = args;
     const a = bufferOf(args.a, "a");
     const b = bufferOf(args.b, "b");
@@ -128,14 +172,11 @@ export class MatmulScheduler {
     for (const [name, v] of [["batch", batch], ["m", m], ["n", n], ["k", k], ["aBatchStride", aBatchStride], ["bBatchStride", bBatchStride]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new RangeError(`wasm matmul: ${name} must be a non-negative integer, got ${v}`);
     }
-    if (batch === 0 || m === 0 || n === 0) return;
+    if (batch === 0 || m === 0 || n === 0) return undefined;
     const need = (stride: number, size: number): number => (batch - 1) * stride + size;
     if (a.size < need(aBatchStride, m * k)) throw new RangeError(`wasm matmul: a holds ${a.size} values, fewer than batch ${batch} of ${m}×${k} (batch stride ${aBatchStride})`);
     if (b.size < need(bBatchStride, k * n)) throw new RangeError(`wasm matmul: b holds ${b.size} values, fewer than batch ${batch} of ${k}×${n} (batch stride ${bBatchStride})`);
     if (c.size < batch * m * n) throw new RangeError(`wasm matmul: out holds ${c.size} values, fewer than ${batch}×${m}×${n}`);
-    // element strides of A's and B's rows and columns
-    const aRowStride = transposeA ? 1 : k, aColStride = transposeA ? m : 1;
-    const bRowStride = transposeB ? 1 : n, bColStride = transposeB ? k : 1;
     let rowsM = m;
     let batches = batch;
     // a shared B under a stack of row-major As is one tall product: pack B once, not once per matrix
@@ -144,43 +185,72 @@ export class MatmulScheduler {
       batches = 1;
     }
     const paddedN = (n + 7) & ~7;
-    const packedB = this.ensurePackedB(Math.max(16, k * paddedN * 4));
-    const threads = matmulThreads(rowsM, n, k, this.tasks.threads);
-    for (let bt = 0; bt < batches; bt++) {
-      const aPtr = a.ptr + bt * aBatchStride * 4;
-      const bPtr = b.ptr + bt * bBatchStride * 4;
-      const cPtr = c.ptr + bt * m * n * 4;
-      // the block rows [r0, r1) × columns [j0, j1) of C, B's columns packed at packedB + j0·k: the product,
-      // then the epilogue while the block is in cache (matmulRows' last argument is the caller's packing scratch)
-      const blockCalls = (r0: number, r1: number, j0: number, j1: number, scratch: number): Call[] => {
-        const calls: Call[] = [{ target: exportTarget("matmulRows"), args: [aPtr, aRowStride, aColStride, packedB + j0 * k * 4, cPtr + j0 * 4, j1 - j0, n, k, r0, r1, scratch], scratchArg: 10 }];
-        if (epilogue) {
-          const at = (r0 * n + j0) * 4;
-          const epilogueArgs: number[] = [r1 - r0, j1 - j0, cPtr + at, n * 4, 4];
-          if (epilogue.preActivation) epilogueArgs.push(epilogue.preActivation.ptr + bt * m * n * 4 + at, n * 4, 4);
-          epilogueArgs.push(cPtr + at, n * 4, 4);
-          if (epilogue.bias) epilogueArgs.push(epilogue.bias.ptr + j0 * 4, 0, 4);
-          for (const s of epilogue.scalars) epilogueArgs.push(s);
-          calls.push(threads > 1 ? this.tasks.kernelCall(epilogue.compiled, epilogue.spec, epilogueArgs) : { target: EPILOGUE_ON_THIS_THREAD, args: epilogueArgs });
-        }
-        return calls;
-      };
-      const packCall = (j0: number, j1: number): Call => ({ target: exportTarget("matmulPackB"), args: [bPtr + j0 * bColStride * 4, bRowStride, bColStride, k, j1 - j0, packedB + j0 * k * 4] });
-      const rowBlocks = (j0: number, j1: number, scratch: number, rows = ROW_BLOCK): Call[][] => {
-        const out: Call[][] = [];
-        for (let r0 = 0; r0 < rowsM; r0 += rows) out.push(blockCalls(r0, Math.min(rowsM, r0 + rows), j0, j1, scratch));
-        return out;
-      };
-      if (threads === 1) {
-        this.tasks.runLocal([packCall(0, n)]);
-        for (const calls of rowBlocks(0, n, this.packAScratch(0))) {
-          for (const call of calls) {
-            if (call.target === EPILOGUE_ON_THIS_THREAD) epilogue!.compiled.fn(...call.args);
-            else this.tasks.runLocal([call]);
-          }
-        }
-        continue;
+    return {
+      a, b, c, rowsM, batches, packedBytes: Math.max(16, k * paddedN * 4), threads: matmulThreads(rowsM, n, k, this.tasks.threads),
+      // element strides of A's and B's rows and columns
+      aRowStride: transposeA ? 1 : k, aColStride: transposeA ? m : 1, bRowStride: transposeB ? 1 : n, bColStride: transposeB ? k : 1,
+    };
+  }
+
+  /** Every call of a one-thread product, in order (packing B, then each block's product and epilogue). */
+  private singleThreadCalls(args: MatmulArgs, layout: GemmLayout, epilogue: Epilogue | undefined): Call[] {
+    const packedB = this.ensurePackedB(layout.packedBytes);
+    const scratch = this.packAScratch(0);
+    const calls: Call[] = [];
+    for (let bt = 0; bt < layout.batches; bt++) {
+      const g = this.batchCalls(args, layout, epilogue, bt, packedB, 1);
+      calls.push(g.packCall(0, args.n));
+      for (const block of g.rowBlocks(0, args.n, scratch)) calls.push(...block);
+    }
+    return calls;
+  }
+
+  /** The calls of batch `bt`'s product: packing columns of B, and the blocks of rows of C with their epilogue. */
+  private batchCalls(args: MatmulArgs, layout: GemmLayout, epilogue: Epilogue | undefined, bt: number, packedB: number, threads: number) {
+    const { m, n, k, aBatchStride, bBatchStride } = args;
+    const { a, b, c, rowsM, aRowStride, aColStride, bRowStride, bColStride } = layout;
+    const aPtr = a.ptr + bt * aBatchStride * 4;
+    const bPtr = b.ptr + bt * bBatchStride * 4;
+    const cPtr = c.ptr + bt * m * n * 4;
+    // the block rows [r0, r1) × columns [j0, j1) of C, B's columns packed at packedB + j0·k: the product,
+    // then the epilogue while the block is in cache (matmulRows' last argument is the caller's packing scratch)
+    const blockCalls = (r0: number, r1: number, j0: number, j1: number, scratch: number): Call[] => {
+      const calls: Call[] = [{ target: exportTarget("matmulRows"), args: [aPtr, aRowStride, aColStride, packedB + j0 * k * 4, cPtr + j0 * 4, j1 - j0, n, k, r0, r1, scratch], scratchArg: 10 }];
+      if (epilogue) {
+        const at = (r0 * n + j0) * 4;
+        const epilogueArgs: number[] = [r1 - r0, j1 - j0, cPtr + at, n * 4, 4];
+        if (epilogue.preActivation) epilogueArgs.push(epilogue.preActivation.ptr + bt * m * n * 4 + at, n * 4, 4);
+        epilogueArgs.push(cPtr + at, n * 4, 4);
+        if (epilogue.bias) epilogueArgs.push(epilogue.bias.ptr + j0 * 4, 0, 4);
+        for (const s of epilogue.scalars) epilogueArgs.push(s);
+        calls.push(threads > 1 ? this.tasks.kernelCall(epilogue.compiled, epilogue.spec, epilogueArgs) : { target: EPILOGUE_ON_THIS_THREAD, args: epilogueArgs });
       }
+      return calls;
+    };
+    const packCall = (j0: number, j1: number): Call => ({ target: exportTarget("matmulPackB"), args: [bPtr + j0 * bColStride * 4, bRowStride, bColStride, k, j1 - j0, packedB + j0 * k * 4] });
+    const rowBlocks = (j0: number, j1: number, scratch: number, rows = ROW_BLOCK): Call[][] => {
+      const out: Call[][] = [];
+      for (let r0 = 0; r0 < rowsM; r0 += rows) out.push(blockCalls(r0, Math.min(rowsM, r0 + rows), j0, j1, scratch));
+      return out;
+    };
+    return { packCall, rowBlocks };
+  }
+
+  private gemm(args: MatmulArgs, epilogue: Epilogue | undefined): void {
+    const layout = this.layout(args);
+    if (layout === undefined) return;
+    const { threads, rowsM, batches } = layout;
+    const { n } = args;
+    if (threads === 1) {
+      for (const call of this.singleThreadCalls(args, layout, epilogue)) {
+        if (call.target === EPILOGUE_ON_THIS_THREAD) epilogue!.compiled.fn(...call.args);
+        else this.tasks.runLocal([call]);
+      }
+      return;
+    }
+    const packedB = this.ensurePackedB(layout.packedBytes);
+    for (let bt = 0; bt < batches; bt++) {
+      const { packCall, rowBlocks } = this.batchCalls(args, layout, epilogue, bt, packedB, threads);
       // blocks claimed by whichever thread is free, at least four per thread, so that a thread on a busier
       // core takes fewer instead of holding up the rest. Wide products split columns: each block packs
       // its own columns of B, so no thread reads panels another core has just written. Narrow ones split
