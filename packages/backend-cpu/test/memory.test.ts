@@ -13,7 +13,7 @@ describe("plugin", () => {
     expect(be.name).toBe("cpu");
     expect(be.package).toBe("@neurite/backend-cpu");
     expect(be.capabilities?.()).toEqual({ simd: false, threads: 1 });
-    expect(Object.keys(be.kernels ?? {}).sort()).toEqual(["adam", "logSoftmax", "logSoftmaxBackward", "matmulEpilogue", "softmax", "softmaxBackward"]);
+    expect(Object.keys(be.kernels ?? {}).sort()).toEqual(["adam", "col2im", "copy", "im2col", "im2colMatmul", "logSoftmax", "logSoftmaxBackward", "matmulEpilogue", "softmax", "softmaxBackward"]);
   });
 });
 
