@@ -21,6 +21,18 @@ forEachBackend("copy kernel", () => {
     b.free(out);
   });
 
+  test("xOffset starts the copy inside x (rows of a larger tensor)", () => {
+    const b = getBackend();
+    const x = b.upload(Float32Array.from({ length: 20 }, (_, i) => i + 0.5));
+    const out = b.upload(new Float32Array(6));
+    b.kernels!.copy!({ x, xOffset: 12, out, size: 6 });
+    expect(Array.from(b.read(out))).toEqual([12.5, 13.5, 14.5, 15.5, 16.5, 17.5]);
+    expect(() => b.kernels!.copy!({ x, xOffset: 15, out, size: 6 })).toThrow(RangeError);
+    expect(() => b.kernels!.copy!({ x, xOffset: -1, out, size: 2 })).toThrow(RangeError);
+    b.free(x);
+    b.free(out);
+  });
+
   test("a size beyond either buffer is refused before anything is written", () => {
     const b = getBackend();
     const x = b.upload(new Float32Array([1, 2, 3]));

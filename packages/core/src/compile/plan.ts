@@ -91,8 +91,11 @@ export class KernelPlan {
     this.bind(fixed);
   }
 
-  /** Runs every call, with the role buffers `current` (same order as the roles given at construction). */
-  run(current: readonly DataId[]): void {
+  /**
+   * Runs every call, with the role buffers `current` (same order as the roles given at construction). A
+   * copied role's data is read from `offsets[role]` elements into its buffer (rows of a larger tensor).
+   */
+  run(current: readonly DataId[], offsets?: readonly number[]): void {
     if (this.disposed) throw new Error("KernelPlan.run after dispose");
     const backend = this.backend;
     let roles = current;
@@ -101,8 +104,9 @@ export class KernelPlan {
       const copy = backend.kernels?.copy;
       for (const slot of this.slots) {
         const from = current[slot.role]!;
-        if (copy) copy({ x: from, out: slot.id, size: slot.shape[0]! });
-        else backend.elementwise({ program: COPY, label: "copy", inputs: [{ id: from, offset: 0, strides: [1] }], scalars: [], shape: slot.shape, out: slot.view });
+        const xOffset = offsets?.[slot.role] ?? 0;
+        if (copy) copy({ x: from, xOffset, out: slot.id, size: slot.shape[0]! });
+        else backend.elementwise({ program: COPY, label: "copy", inputs: [{ id: from, offset: xOffset, strides: [1] }], scalars: [], shape: slot.shape, out: slot.view });
         withSlots[slot.role] = slot.id;
       }
       roles = withSlots;

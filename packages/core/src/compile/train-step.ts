@@ -13,6 +13,7 @@ import { isRecordingGradients } from "../autograd/record.js";
 import { keep } from "../autograd/scope.js";
 import { valueAndGradOf } from "../autograd/tape.js";
 import { onActiveBackend } from "../ops/kernel.js";
+import { slice } from "../ops/shape-ops.js";
 import type { Storage } from "../tensor/storage.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { Variable } from "../tensor/variable.js";
@@ -66,6 +67,20 @@ class CompiledStep {
     this.kernels.run([x.storage.id, y.storage.id, ...this.weights.map((w) => w.storage.id)]);
     this.update.run();
     return this.logs(step, y);
+  }
+
+  /** {@link run} on rows [start, start + rows) of x and y, copied straight into the plan's buffers. */
+  runRows(step: TrainStep, x: Tensor, y: Tensor, start: number, rows: number): Logs {
+    const rowSize = (t: Tensor): number => t.size / t.shape[0]!;
+    this.kernels.run([x.storage.id, y.storage.id, ...this.weights.map((w) => w.storage.id)], [start * rowSize(x), start * rowSize(y)]);
+    this.update.run();
+    if (step.metrics.length === 0) return this.logs(step, y);
+    const yRows = slice(y, start, start + rows);
+    try {
+      return this.logs(step, yRows);
+    } finally {
+      yRows.dispose();
+    }
   }
 
   /** Only the optimizer's update: the step that compiled the plan ran its passes eagerly. */
@@ -190,6 +205,27 @@ export class TrainStepCompiler {
     // this step's update is the compiled one's first run
     compiled.runUpdate();
     return compiled.logs(step, y);
+  }
+
+  /**
+   * A step on rows [start, end) of x and y (what `fit` trains on, from a shuffled copy of the data): a
+   * compiled plan copies the rows in directly; otherwise the rows become tensors for {@link step}.
+   */
+  stepRows(step: TrainStep, x: Tensor, y: Tensor, start: number, end: number): Logs {
+    if (start === 0 && end === x.shape[0]) return this.step(step, x, y);
+    const backend = onActiveBackend(x, "fit").storage.backend;
+    onActiveBackend(y, "fit");
+    const rows = end - start;
+    const state = this.enabled && !isRecordingGradients() ? this.states.get(shapeKey([{ shape: [rows, ...x.shape.slice(1)] }, { shape: [rows, ...y.shape.slice(1)] }])) : undefined;
+    if (state?.phase === "compiled" && state.plan.fits(step, backend)) return state.plan.runRows(step, x, y, start, rows);
+    const xRows = slice(x, start, end);
+    const yRows = slice(y, start, end);
+    try {
+      return this.step(step, xRows, yRows);
+    } finally {
+      xRows.dispose();
+      yRows.dispose();
+    }
   }
 
   /** Frees every plan (a new optimizer, a disposed model). */

@@ -1,5 +1,4 @@
 /** `fit`: the mini-batch training loop of a compiled model, with validation and callbacks. */
-import { scope } from "../autograd/scope.js";
 import { ArgumentError } from "../errors.js";
 import { Random } from "../ops/random.js";
 import { gather, slice } from "../ops/shape-ops.js";
@@ -43,6 +42,8 @@ export interface FitTarget {
   readonly seed: number;
   stopTraining: boolean;
   trainOnBatch(x: Tensor, y: Tensor): Logs;
+  /** trainOnBatch on rows [start, end) of x and y, without making them tensors where it can. */
+  trainOnRows(x: Tensor, y: Tensor, start: number, end: number): Logs;
   evaluate(x: Tensor, y: Tensor): Logs;
 }
 
@@ -91,18 +92,20 @@ export async function fitModel(model: FitTarget, x: Tensor, y: Tensor, options: 
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch);
       const order = shuffle ? shuffler.permutation(n) : undefined;
       const sums: Logs = {};
-      for (let b = 0; b < batches; b++) {
-        const start = b * batchSize;
-        const end = Math.min(n, start + batchSize);
-        const logs = scope(() => {
-          const whole = start === 0 && end === n && !order;
-          const idx = order?.slice(start, end);
-          const xb = whole ? trainX : idx ? gather(trainX, idx) : slice(trainX, start, end);
-          const yb = whole ? trainY : idx ? gather(trainY, idx) : slice(trainY, start, end);
-          return model.trainOnBatch(xb, yb);
-        });
-        for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + (v * (end - start)) / n;
-        for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+      // the epoch's order as one shuffled copy of the data: each batch is then a run of rows, which a compiled
+      // step copies straight in (the same rows as gathering each batch)
+      const epochX = order ? gather(trainX, order) : trainX;
+      const epochY = order ? gather(trainY, order) : trainY;
+      try {
+        for (let b = 0; b < batches; b++) {
+          const start = b * batchSize;
+          const end = Math.min(n, start + batchSize);
+          const logs = model.trainOnRows(epochX, epochY, start, end);
+          for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + (v * (end - start)) / n;
+          for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
+        }
+      } finally {
+        if (order) for (const t of [epochX, epochY]) t.dispose();
       }
       const epochLogs: Logs = { ...sums };
       if (val) for (const [k, v] of Object.entries(model.evaluate(val[0], val[1]))) epochLogs[`val${k[0]!.toUpperCase()}${k.slice(1)}`] = v;

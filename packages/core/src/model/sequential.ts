@@ -1,7 +1,7 @@
 import { scope } from "../autograd/scope.js";
 import { isRecordingGradients, noGrad } from "../autograd/record.js";
 import { ForwardCompiler } from "../compile/forward.js";
-import { TrainStepCompiler } from "../compile/train-step.js";
+import { type TrainStep, TrainStepCompiler } from "../compile/train-step.js";
 import { ArgumentError, NeuriteError, RegistryError, ShapeError, fmtShape } from "../errors.js";
 import type { CallContext, LayerInstance, LayerPlugin } from "../layer/contract.js";
 import type { LayerSpec } from "../layer/spec.js";
@@ -350,8 +350,13 @@ export class Sequential {
     checkBatch("trainOnBatch", "x", x, this.inputShape);
     checkBatch("trainOnBatch", "y", y, undefined);
     checkSamples("trainOnBatch", x, y, true);
+    return this.steps.step(this.trainStep(c, x), x, y);
+  }
+
+  /** What a training step on batches like x computes, for the step compiler. */
+  private trainStep(c: Compiled, x: Tensor): TrainStep {
     const params = this.trainableWeightsFor(x);
-    return this.steps.step({ lossAndOutput: (xb, yb) => this.lossAndOutput(xb, yb, true), metrics: c.metrics, optimizer: c.optimizer, weights: this.weights, params }, x, y);
+    return { lossAndOutput: (xb, yb) => this.lossAndOutput(xb, yb, true), metrics: c.metrics, optimizer: c.optimizer, weights: this.weights, params };
   }
 
   /**
@@ -362,6 +367,14 @@ export class Sequential {
   compiledStepStatus(x: Tensor, y?: Tensor): "recording" | "compiled" | { readonly eager: string } {
     if (!this.steps.enabled) return { eager: "compiledSteps: false was given to compile" };
     return y === undefined ? this.forwards.status(x) : this.steps.status(x, y);
+  }
+
+  /**
+   * @internal `trainOnBatch` on rows [start, end) of x and y, as `fit` trains on a shuffled copy of its data:
+   * a compiled step copies the rows in without making them tensors.
+   */
+  trainOnRows(x: Tensor, y: Tensor, start: number, end: number): Logs {
+    return this.steps.stepRows(this.trainStep(this.requireCompiled("fit"), x), x, y, start, end);
   }
 
   private trainableWeightsFor(x: Tensor): Variable[] {
