@@ -31,13 +31,13 @@ export class CpuBackend implements Backend {
     softmaxBackward: (args) => softmaxBackward(args),
     logSoftmaxBackward: (args) => logSoftmaxBackward(args),
     adam: (args) => adam(args),
-    copy: ({ x, out, size }) => {
+    copy: ({ x, xOffset = 0, out, size }) => {
       const from = dataOf(x, "copy x");
       const to = dataOf(out, "copy out");
-      if (!Number.isSafeInteger(size) || size < 0 || size > from.length || size > to.length) {
-        throw new RangeError(`cpu copy: size ${size} must be a whole number no larger than x (${from.length}) or out (${to.length})`);
+      if (!Number.isSafeInteger(size) || !Number.isSafeInteger(xOffset) || size < 0 || xOffset < 0 || xOffset + size > from.length || size > to.length) {
+        throw new RangeError(`cpu copy: ${size} values from offset ${xOffset} must lie inside x (${from.length}) and fit out (${to.length})`);
       }
-      to.set(size === from.length ? from : from.subarray(0, size));
+      to.set(xOffset === 0 && size === from.length ? from : from.subarray(xOffset, xOffset + size));
     },
     matmulEpilogue: (args) => this.matmulEpilogue(args),
     im2col: (args) => im2col(args),

@@ -1,4 +1,4 @@
-import { type Col2imArgs, type Im2colArgs, forEachPatchRun, patchSizes } from "@neurite/core";
+import { type Col2imArgs, type Im2colArgs, forEachPatchRun, patchPadValue, patchSizes } from "@neurite/core";
 import { dataOf } from "./memory.js";
 
 /** Copying a run with set(subarray) pays for its two views only past this length (as in gather). */
@@ -8,16 +8,17 @@ function checkLength(kernel: string, what: string, data: Float32Array, need: num
   if (data.length < need) throw new RangeError(`cpu ${kernel}: ${what} holds ${data.length} values, fewer than the ${need} needed`);
 }
 
-/** im2col over NHWC: see {@link Im2colArgs}. */
+/** im2col over NHWC: see {@link Im2colArgs}; padding taps read `padValue` (default 0). */
 export function im2col(args: Im2colArgs): void {
   const sizes = patchSizes(args, "cpu im2col");
   const x = dataOf(args.x, "x");
   const out = dataOf(args.out, "out");
   checkLength("im2col", "x", x, sizes.imageSize);
   checkLength("im2col", "out", out, sizes.patchSize);
+  const padValue = patchPadValue(args, "cpu im2col");
   const c = args.channels;
   forEachPatchRun(args, (row, src) => {
-    if (src < 0) out.fill(0, row, row + c);
+    if (src < 0) out.fill(padValue, row, row + c);
     else if (c >= SET_MIN) out.set(x.subarray(src, src + c), row);
     else for (let k = 0; k < c; k++) out[row + k] = x[src + k]!;
   });

@@ -2,7 +2,7 @@ import { MATMUL_MC, matmulRows } from "./matmul";
 
 // im2col and col2im over NHWC images: a window's taps are runs of `channels` contiguous floats (and, at
 // dilation 1, the taps of one kernel row inside the image are one run of kernelWidth·channels floats), so
-// im2col is a sequence of copies and col2im a sequence of f32x4 accumulations.
+// im2col is a sequence of copies (and fills with the padding value) and col2im a sequence of f32x4 accumulations.
 
 /** Runs shorter than this many bytes are copied with v128 loads and stores; longer ones with memory.copy. */
 const SHORT_RUN: usize = 256;
@@ -19,17 +19,18 @@ const SHORT_RUN: usize = 256;
   for (; o < bytes; o += 4) store<f32>(dst + o, load<f32>(src + o));
 }
 
+/** Fills `bytes` at dst with the f32 `value` (memory.fill for a long run of +0, whose bytes are all zero). */
 // @ts-ignore: decorator
-@inline function zeroRun(dst: usize, bytes: usize): void {
-  if (bytes >= SHORT_RUN) {
+@inline function fillRun(dst: usize, bytes: usize, value: f32): void {
+  if (bytes >= SHORT_RUN && reinterpret<u32>(value) == 0) {
     memory.fill(dst, 0, bytes);
     return;
   }
-  const zero = f32x4.splat(0);
+  const splat = f32x4.splat(value);
   const b16 = bytes & ~(<usize>15);
   let o: usize = 0;
-  for (; o < b16; o += 16) v128.store(dst + o, zero);
-  for (; o < bytes; o += 4) store<f32>(dst + o, 0);
+  for (; o < b16; o += 16) v128.store(dst + o, splat);
+  for (; o < bytes; o += 4) store<f32>(dst + o, value);
 }
 
 // @ts-ignore: decorator
@@ -41,12 +42,12 @@ const SHORT_RUN: usize = 256;
 }
 
 /**
- * Rows [r0, r1) of the patch matrix [batch·oh·ow, kh·kw·c] of x [batch, h, w, c] (taps in the padding read 0)
- * into dst, row r0 first; the geometry is checked by the caller (core's patchSizes and the buffer sizes).
+ * Rows [r0, r1) of the patch matrix [batch·oh·ow, kh·kw·c] of x [batch, h, w, c] (taps in the padding read
+ * `pad`) into dst, row r0 first; the geometry is checked by the caller (core's patchSizes and the buffer sizes).
  */
 function im2colRows(
   x: usize, dst: usize, h: i32, w: i32, c: i32, kh: i32, kw: i32,
-  sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, r0: i32, r1: i32,
+  sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, r0: i32, r1: i32, pad: f32,
 ): void {
   const run = (<usize>c) << 2;
   const pixelRow = (<usize>w) * run;
@@ -64,14 +65,14 @@ function im2colRows(
     for (let i = 0; i < kh; i++) {
       const ih = ih0 + i * dh;
       if (ih < 0 || ih >= h) {
-        zeroRun(dst, kernelRow);
+        fillRun(dst, kernelRow, pad);
       } else if (whole) {
         copyRun(dst, image + (<usize>ih) * pixelRow + (<usize>iw0) * run, kernelRow);
       } else {
         const rowStart = image + (<usize>ih) * pixelRow;
         for (let j = 0; j < kw; j++) {
           const iw = iw0 + j * dw;
-          if (iw < 0 || iw >= w) zeroRun(dst + (<usize>j) * run, run);
+          if (iw < 0 || iw >= w) fillRun(dst + (<usize>j) * run, run, pad);
           else copyRun(dst + (<usize>j) * run, rowStart + (<usize>iw) * run, run);
         }
       }
@@ -87,12 +88,12 @@ function im2colRows(
   }
 }
 
-/** out [batch·oh·ow, kh·kw·c] = the windows of x [batch, h, w, c] (taps in the padding read 0). */
+/** out [batch·oh·ow, kh·kw·c] = the windows of x [batch, h, w, c] (taps in the padding read `pad`). */
 export function im2col(
   x: usize, out: usize, batch: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32,
-  sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32,
+  sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, oh: i32, ow: i32, pad: f32,
 ): void {
-  im2colRows(x, out, h, w, c, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, 0, batch * oh * ow);
+  im2colRows(x, out, h, w, c, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, 0, batch * oh * ow, pad);
 }
 
 /**
@@ -107,7 +108,7 @@ export function im2colMatmulRows(
   const k = kh * kw * c;
   for (let ic = i0; ic < i1; ic += MATMUL_MC) {
     const ie = min(i1, ic + MATMUL_MC);
-    im2colRows(x, rows, h, w, c, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, ic, ie);
+    im2colRows(x, rows, h, w, c, kh, kw, sh, sw, dh, dw, padTop, padLeft, oh, ow, ic, ie, 0); // a convolution's zero padding
     matmulRows(rows, k, 1, bp, out + (<usize>ic) * (<usize>n) * 4, n, n, k, 0, ie - ic, ap);
   }
 }

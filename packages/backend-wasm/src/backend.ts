@@ -1,7 +1,7 @@
 import {
   ArgumentError, type AdamArgs, type Backend, type BackendMemory, type Col2imArgs, type DataId, type ElementwiseArgs, type GatherArgs,
   type CopyArgs, type Im2colArgs, type Im2colMatmulArgs, type MatmulArgs, type MatmulEpilogueArgs, type OptionalKernels, type PatchGeometry, type ReduceArgs, type RowsArgs,
-  type RowsBackwardArgs, type ScatterAddArgs, forEachPatchRun, patchSizes,
+  type RowsBackwardArgs, type ScatterAddArgs, forEachPatchRun, patchPadValue, patchSizes,
 } from "@neurite/core";
 import { checkSize } from "./checks.js";
 import { KernelCache } from "./codegen.js";
@@ -122,14 +122,15 @@ export class WasmBackend implements Backend {
 
   /** A Float32Array over the whole WebAssembly memory (for tests and tools; re-fetch after allocating). */
   /** A copy inside the memory (`copyWithin`: no trip through JavaScript values). */
-  copy({ x, out, size }: CopyArgs): void {
+  copy({ x, xOffset = 0, out, size }: CopyArgs): void {
     this.tasks.beginKernel();
     const from = bufferOf(x, "copy x");
     const to = bufferOf(out, "copy out");
-    if (!Number.isSafeInteger(size) || size < 0 || size > from.size || size > to.size) {
-      throw new RangeError(`wasm copy: size ${size} must be a whole number no larger than x (${from.size}) or out (${to.size})`);
+    if (!Number.isSafeInteger(size) || !Number.isSafeInteger(xOffset) || size < 0 || xOffset < 0 || xOffset + size > from.size || size > to.size) {
+      throw new RangeError(`wasm copy: ${size} values from offset ${xOffset} must lie inside x (${from.size}) and fit out (${to.size})`);
     }
-    this.heap.f32.copyWithin(to.ptr >>> 2, from.ptr >>> 2, (from.ptr >>> 2) + size);
+    const start = (from.ptr >>> 2) + xOffset;
+    this.heap.f32.copyWithin(to.ptr >>> 2, start, start + size);
   }
 
   view(id: DataId): Float32Array {
@@ -268,22 +269,26 @@ export class WasmBackend implements Backend {
 
   // ---- im2col / col2im ----
 
-  /** im2col over NHWC (see core's Im2colArgs): each window's taps copied as runs of channels with v128 stores. */
+  /**
+   * im2col over NHWC (see core's Im2colArgs): each window's taps copied as runs of channels with v128 stores,
+   * padding taps filled with `padValue` (default 0) by f32x4 splats.
+   */
   im2col(args: Im2colArgs): void {
     this.tasks.beginKernel();
     const sizes = patchSizes(args, "wasm im2col");
+    const padValue = patchPadValue(args, "wasm im2col");
     const x = bufferOf(args.x, "x");
     const out = bufferOf(args.out, "out");
     checkSize("im2col", "x", x, sizes.imageSize);
     checkSize("im2col", "out", out, sizes.patchSize);
     if (sizes.patchSize === 0) return;
     if (fitsI32(args)) {
-      this.kernelExports.im2col(x.ptr, out.ptr, ...patchGeometryArgs(args));
+      this.kernelExports.im2col(x.ptr, out.ptr, ...patchGeometryArgs(args), padValue);
       return;
     }
     const f32 = this.heap.f32, xs = x.ptr >>> 2, os = out.ptr >>> 2, c = args.channels;
     forEachPatchRun(args, (row, src) => {
-      if (src < 0) f32.fill(0, os + row, os + row + c);
+      if (src < 0) f32.fill(padValue, os + row, os + row + c);
       else f32.copyWithin(os + row, xs + src, xs + src + c);
     });
   }

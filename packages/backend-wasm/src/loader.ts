@@ -27,7 +27,8 @@ export interface KernelExports {
   gather: (x: number, indices: number, out: number, outer: number, axisSize: number, inner: number, count: number) => void;
   scatterAdd: (src: number, indices: number, out: number, outer: number, axisSize: number, inner: number, count: number) => void;
   fill: (ptr: number, n: number, value: number) => void;
-  im2col: (x: number, out: number, ...geometry: PatchGeometryArgs) => void;
+  /** The geometry, then the value a padding tap reads (f32). */
+  im2col: (x: number, out: number, ...geometryAndPad: [...PatchGeometryArgs, padValue: number]) => void;
   col2im: (cols: number, out: number, ...geometry: PatchGeometryArgs) => void;
   im2colMatmulRows: (x: number, ...rest: [...PatchGeometryTail, bp: number, out: number, n: number, i0: number, i1: number, rows: number, ap: number]) => void;
 }

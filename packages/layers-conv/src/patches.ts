@@ -135,20 +135,37 @@ function col2imOf(g: Tensor, geometry: PatchGeometry): Tensor {
 
 /**
  * im2col by the backend's kernel: the windows of NHWC `x` as the matrix [batch·outH·outW, kH·kW·channels] (the
- * layout of {@link extractPatches} reshaped to 2-D), with the backend's col2im as the backward pass. `kernels`
- * are the active backend's ({@link patchKernels}).
+ * layout of {@link extractPatches} reshaped to 2-D), taps in the padding reading `padValue`, with the backend's
+ * col2im as the backward pass (the padding taps' gradient dropped). `kernels` are the active backend's
+ * ({@link patchKernels}); `op` names the caller in errors.
  */
-export function kernelPatches(x: Tensor, rows: AxisGeometry, cols: AxisGeometry, kernels: PatchKernels): Tensor {
+export function kernelPatches(x: Tensor, rows: AxisGeometry, cols: AxisGeometry, kernels: PatchKernels, padValue = 0, op = "conv2d"): Tensor {
   const [batch, , , channels] = x.shape as [number, number, number, number];
-  checkPatchSize("im2col", rows, cols, batch, channels);
+  checkPatchSize(`${op} im2col`, rows, cols, batch, channels);
   const geometry = patchGeometry(batch, channels, rows, cols);
   const shape = [batch * rows.out * cols.out, rows.kernel * cols.kernel * channels];
-  const op = customVjp<[Tensor]>({
+  // only a non-zero padding is passed on: a convolution's call reads exactly as before
+  const pad = Object.is(padValue, 0) ? {} : { padValue };
+  const extract = customVjp<[Tensor]>({
     forward: (input) => {
-      onActiveBackend(input, "conv2d");
-      return { output: produce(shape, (out) => kernels.im2col({ ...geometry, x: input.storage.id, out })) };
+      onActiveBackend(input, op);
+      return { output: produce(shape, (out) => kernels.im2col({ ...geometry, ...pad, x: input.storage.id, out })) };
     },
     backward: (g) => [col2imOf(g, geometry)],
   }, "im2col");
-  return op(x);
+  return extract(x);
+}
+
+/**
+ * The windows of NHWC `x` as [batch, outH·outW, kH·kW, channels] (taps in the padding read `padValue`), for ops
+ * that reduce over each window (pooling): by the active backend's im2col kernel, col2im its backward, where it
+ * has both; else by {@link extractPatches}' gather. Both give the same values, and autograd the same gradients
+ * through whatever reduction follows. The intermediates are passed to `track`.
+ */
+export function windowPatches(x: Tensor, rows: AxisGeometry, cols: AxisGeometry, track: Track, padValue: number, op: string): Tensor {
+  const kernels = patchKernels();
+  if (!kernels) return extractPatches(x, rows, cols, track, padValue);
+  const [batch, , , channels] = x.shape as [number, number, number, number];
+  const matrix = track(kernelPatches(x, rows, cols, kernels, padValue, op));
+  return track(reshape(matrix, [batch, rows.out * cols.out, rows.kernel * cols.kernel, channels]));
 }

@@ -2,7 +2,7 @@ import { ConfigReader, ShapeError, type Tensor, defineLayer, div, fromValues, ma
 import { checkBatch, checkImageShape, windowGeometry } from "./conv2d.js";
 import { type Padding, checkPatchSize, fmtShape, patchIndices, readPadding, readPair } from "./geometry.js";
 import { PACKAGE, VERSION } from "./identity.js";
-import { composed, extractPatches } from "./patches.js";
+import { composed, windowPatches } from "./patches.js";
 
 /** Options of {@link maxPooling2d} and {@link averagePooling2d}. */
 export interface Pool2dOptions {
@@ -26,25 +26,29 @@ function poolGeometry(op: string, x: Tensor, options: Pool2dOptions) {
 /**
  * The maximum of each window of NHWC `x`; padding never wins (it is −∞). The gradient goes to the window's maximum,
  * split evenly between tied maxima (PyTorch's max_pool2d sends it to the first one; the two differ only on ties).
+ * The windows come from the backend's im2col kernel (col2im in the backward pass) where it has one, else from a
+ * gather; core's `max` reduces them either way, so both paths give the same values and gradients.
  */
 export function maxPooling2d(x: Tensor, options: Pool2dOptions): Tensor {
   const { batch, channels, rows, cols } = poolGeometry("maxPool2d", x, options);
+  checkPatchSize("maxPool2d", rows, cols, batch, channels);
   return composed((track) => {
-    const patches = extractPatches(x, rows, cols, track, -Infinity);
+    const patches = windowPatches(x, rows, cols, track, -Infinity, "maxPool2d");
     return reshape(track(max(patches, 2)), [batch, rows.out, cols.out, channels]);
   });
 }
 
 /**
  * The mean of each window of NHWC `x`. With padding "same", only the taps inside the image count (TensorFlow's
- * average pooling; PyTorch's `count_include_pad=False`).
+ * average pooling; PyTorch's `count_include_pad=False`): the window's sum (padding reads 0) over its count of
+ * taps inside the image. The windows come from the backend's im2col kernel where it has one, else from a gather.
  */
 export function averagePooling2d(x: Tensor, options: Pool2dOptions): Tensor {
   const { batch, channels, rows, cols } = poolGeometry("avgPool2d", x, options);
   checkPatchSize("avgPool2d", rows, cols, batch, channels);
   const { indices, padded } = patchIndices(rows, cols);
   return composed((track) => {
-    const patches = extractPatches(x, rows, cols, track, 0);
+    const patches = windowPatches(x, rows, cols, track, 0, "avgPool2d");
     if (!padded) return reshape(track(mean(patches, 2)), [batch, rows.out, cols.out, channels]);
     // taps inside the image per window: the divisor of each output position
     const taps = rows.kernel * cols.kernel;

@@ -1,8 +1,9 @@
 /**
  * The optional im2col / col2im / im2colMatmul kernels of every backend that has them, called through the Backend contract:
  * against float64 direct loops written here, the adjoint identity ⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩, cpu/wasm
- * parity on random geometries (fast-check over strides, padding, dilation, odd sizes, batch 1), and the checks a
- * kernel runs before it touches memory.
+ * parity on random geometries (fast-check over strides, padding, dilation, odd sizes, batch 1), im2col's padValue
+ * (max pooling's −Infinity, NaN, −0) with −Infinity and NaN pixels in the image, and the checks a kernel runs
+ * before it touches memory.
  */
 import { createWasmBackend } from "@neurite/backend-wasm";
 import { type Backend, type PatchGeometry, backendInstance } from "@neurite/core";
@@ -35,9 +36,9 @@ const imageSize = (g: PatchGeometry): number => g.batch * g.height * g.width * g
 const patchCols = (g: PatchGeometry): number => g.kernelHeight * g.kernelWidth * g.channels;
 const patchSize = (g: PatchGeometry): number => g.batch * g.outHeight * g.outWidth * patchCols(g);
 
-/** im2col by direct loops in float64: out[n, oh, ow][kh, kw, c] = x[n, ih, iw, c], 0 in the padding. */
-function im2colRef(x: ArrayLike<number>, g: PatchGeometry): Float64Array {
-  const out = new Float64Array(patchSize(g));
+/** im2col by direct loops in float64: out[n, oh, ow][kh, kw, c] = x[n, ih, iw, c], `padValue` in the padding. */
+function im2colRef(x: ArrayLike<number>, g: PatchGeometry, padValue = 0): Float64Array {
+  const out = new Float64Array(patchSize(g)).fill(padValue);
   const cols = patchCols(g);
   for (let n = 0; n < g.batch; n++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
@@ -79,12 +80,12 @@ function col2imRef(cols: ArrayLike<number>, g: PatchGeometry): Float64Array {
   return out;
 }
 
-function runIm2col(b: Backend, g: PatchGeometry, x: Float32Array): Float32Array {
+function runIm2col(b: Backend, g: PatchGeometry, x: Float32Array, padValue?: number): Float32Array {
   const xid = b.upload(x);
   // garbage in the output buffer: the kernel must write every element, padding included
-  const out = b.upload(new Float32Array(patchSize(g)).fill(Number.NaN));
+  const out = b.upload(new Float32Array(patchSize(g)).fill(Number.isNaN(padValue) ? 7 : Number.NaN));
   try {
-    b.kernels!.im2col!({ ...g, x: xid, out });
+    b.kernels!.im2col!({ ...g, x: xid, out, ...(padValue === undefined ? {} : { padValue }) });
     return b.read(out).subarray(0, patchSize(g));
   } finally {
     b.free(xid);
@@ -142,6 +143,24 @@ function im2colMatmulRef(x: ArrayLike<number>, w: ArrayLike<number>, n: number, 
 }
 
 const values = (rng: TestRng, n: number): Float32Array => Float32Array.from(rng.values(n, -2, 2));
+
+/** Random values with about a quarter of them −Infinity, NaN, +Infinity or −0 (what max pooling meets). */
+function specialValues(rng: TestRng, n: number): Float32Array {
+  const x = values(rng, n);
+  const specials = [-Infinity, Number.NaN, Infinity, -0];
+  for (let i = 0; i < n; i++) if (rng.next() < 0.25) x[i] = specials[rng.int(specials.length)]!;
+  return x;
+}
+
+/** The index of the first entry where `got` and `want` differ as float32 values (NaN equals NaN; −0 is not 0), or −1. */
+function firstDifference(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) return 0;
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], Math.fround(want[i]!))) return i;
+  return -1;
+}
+
+/** Padding values im2col is asked to write: a convolution's, max pooling's, and edge cases of the float32 write. */
+const PAD_VALUES = [0, -Infinity, Infinity, Number.NaN, -0, 2.5, 0.1] as const;
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
@@ -258,6 +277,51 @@ describe.each(BACKENDS)("%s backend: im2col and col2im kernels", (name) => {
     expect(Array.from(runCol2im(backend(), g, cols))).toEqual(Array.from(Float32Array.from(col2imRef(cols, g))));
   });
 
+  test("im2col writes padValue in every padding tap and copies −Infinity, NaN and −0 pixels bit-exactly (float64 direct loops; fast-check)", () => {
+    fc.assert(
+      fc.property(geometryArb, fc.constantFrom(...PAD_VALUES), fc.integer({ min: 1, max: 2 ** 30 }), (g, padValue, seed) => {
+        const x = specialValues(new TestRng(seed), imageSize(g));
+        expect(firstDifference(runIm2col(backend(), g, x, padValue), im2colRef(x, g, padValue))).toBe(-1);
+      }),
+      { numRuns: 200, seed: 1606 },
+    );
+  });
+
+  test("im2col's padValue on long runs (64 channels: the bulk fill) and on coordinates beyond 2^31 (the exact loop)", () => {
+    const wide: PatchGeometry = {
+      batch: 2, height: 5, width: 4, channels: 64, kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 1,
+      dilationHeight: 1, dilationWidth: 2, padTop: 1, padLeft: 2, outHeight: 3, outWidth: 4,
+    };
+    const far: PatchGeometry = {
+      batch: 1, height: 3, width: 4, channels: 2, kernelHeight: 2, kernelWidth: 3, strideHeight: 2 ** 33, strideWidth: 1,
+      dilationHeight: 1, dilationWidth: 2 ** 32 + 1, padTop: 2 ** 40, padLeft: 1, outHeight: 2, outWidth: 3,
+    };
+    const rng = new TestRng(13);
+    for (const g of [wide, far]) {
+      const x = specialValues(rng, imageSize(g));
+      for (const padValue of PAD_VALUES) expect(firstDifference(runIm2col(backend(), g, x, padValue), im2colRef(x, g, padValue)), `padValue ${padValue}`).toBe(-1);
+      // without padValue, the padding is +0
+      expect(firstDifference(runIm2col(backend(), g, x), im2colRef(x, g, 0))).toBe(-1);
+    }
+  });
+
+  test("refuses a padValue that is not a number with a RangeError before writing anything", () => {
+    const g: PatchGeometry = {
+      batch: 1, height: 2, width: 2, channels: 1, kernelHeight: 2, kernelWidth: 2, strideHeight: 1, strideWidth: 1,
+      dilationHeight: 1, dilationWidth: 1, padTop: 1, padLeft: 1, outHeight: 2, outWidth: 2,
+    };
+    const b = backend();
+    const x = b.upload(new Float32Array(4).fill(1));
+    const out = b.upload(new Float32Array(16).fill(5));
+    try {
+      expect(() => b.kernels!.im2col!({ ...g, x, out, padValue: "-Infinity" as unknown as number })).toThrow(/padValue must be a number.*got string/);
+      expect(() => b.kernels!.im2col!({ ...g, x, out, padValue: null as unknown as number })).toThrow(RangeError);
+      expect(Array.from(b.read(out))).toEqual(new Array(16).fill(5));
+    } finally {
+      for (const id of [x, out]) b.free(id);
+    }
+  });
+
   test("refuses a bad geometry or a short buffer with a RangeError before writing anything", () => {
     const g: PatchGeometry = {
       batch: 1, height: 4, width: 4, channels: 1, kernelHeight: 2, kernelWidth: 2, strideHeight: 1, strideWidth: 1,
@@ -298,6 +362,17 @@ describe("im2col and col2im: cpu/wasm parity", () => {
         for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(bound[i]! * 2 ** -20 + 1e-30);
       }),
       { numRuns: 200, seed: 1616 },
+    );
+  });
+
+  test("im2col with a padValue and −Infinity / NaN pixels: the same patches bit for bit (fast-check)", () => {
+    const [cpu, wasm] = [instances.get("cpu")!, instances.get("wasm")!];
+    fc.assert(
+      fc.property(geometryArb, fc.constantFrom(...PAD_VALUES), fc.integer({ min: 1, max: 2 ** 30 }), (g, padValue, seed) => {
+        const x = specialValues(new TestRng(seed), imageSize(g));
+        expect(firstDifference(runIm2col(wasm, g, x, padValue), runIm2col(cpu, g, x, padValue))).toBe(-1);
+      }),
+      { numRuns: 200, seed: 6161 },
     );
   });
 

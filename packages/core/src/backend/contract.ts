@@ -160,9 +160,11 @@ export interface ScatterAddArgs {
   readonly out: DataId;
 }
 
-/** A plain copy between two buffers: out[i] = x[i] for i in [0, size). */
+/** A plain copy between two buffers: out[i] = x[xOffset + i] for i in [0, size). */
 export interface CopyArgs {
   readonly x: DataId;
+  /** Where in x the copy starts, in elements. @defaultValue 0 */
+  readonly xOffset?: number;
   readonly out: DataId;
   readonly size: number;
 }
@@ -219,9 +221,10 @@ export interface AdamArgs {
  * The geometry of a 2-D sliding window over an NHWC image batch, shared by {@link OptionalKernels.im2col} and
  * {@link OptionalKernels.col2im}. Output position (oh, ow) and kernel tap (kh, kw) read the input pixel
  * ih = oh·strideHeight − padTop + kh·dilationHeight, iw = ow·strideWidth − padLeft + kw·dilationWidth; a
- * pixel outside [0, height) × [0, width) is zero padding. The output sizes are given, not derived, so that any
- * padding convention (TensorFlow's "same", PyTorch's explicit padding, padding after) is expressible; rows or
- * columns of windows that lie wholly in the padding are allowed and read zeros.
+ * pixel outside [0, height) × [0, width) is padding (0, or {@link Im2colArgs.padValue}). The output sizes are
+ * given, not derived, so that any padding convention (TensorFlow's "same", PyTorch's explicit padding, padding
+ * after) is expressible; rows or columns of windows that lie wholly in the padding are allowed and read only
+ * padding.
  *
  * Every field is a non-negative safe integer (sizes in elements); the kernel sizes, strides and dilations are
  * at least 1. See {@link patchSizes} for the checks a backend runs.
@@ -237,9 +240,9 @@ export interface PatchGeometry {
   readonly strideWidth: number;
   readonly dilationHeight: number;
   readonly dilationWidth: number;
-  /** Zero rows before the image (a window may also run past its end: those taps read zeros too). */
+  /** Padding rows before the image (a window may also run past its end: those taps read padding too). */
   readonly padTop: number;
-  /** Zero columns before the image. */
+  /** Padding columns before the image. */
   readonly padLeft: number;
   readonly outHeight: number;
   readonly outWidth: number;
@@ -249,12 +252,19 @@ export interface PatchGeometry {
  * im2col: the windows of `x` [batch, height, width, channels] (NHWC, contiguous) as the rows of the matrix
  * `out` [batch·outHeight·outWidth, kernelHeight·kernelWidth·channels]:
  * out[(n·outHeight + oh)·outWidth + ow, (kh·kernelWidth + kw)·channels + c] = x[n, ih, iw, c] (see
- * {@link PatchGeometry} for ih and iw), or 0 where the tap falls in the padding. Every element of `out` is
- * written. A convolution is then one matmul of `out` by the kernel reshaped to [kH·kW·channels, filters].
+ * {@link PatchGeometry} for ih and iw), or `padValue` (default 0) where the tap falls in the padding. Every
+ * element of `out` is written. A convolution is then one matmul of `out` by the kernel reshaped to
+ * [kH·kW·channels, filters]; max pooling is a max over each row's taps with padValue −Infinity.
  */
 export interface Im2colArgs extends PatchGeometry {
   readonly x: DataId;
   readonly out: DataId;
+  /**
+   * The value a tap in the padding reads, written as float32 (−0, ±Infinity and NaN included); default 0. A
+   * convolution pads with 0; max pooling with −Infinity, so that the padding never wins. col2im needs no
+   * counterpart: it drops the padding taps whatever they read.
+   */
+  readonly padValue?: number;
 }
 
 /**
@@ -270,10 +280,10 @@ export interface Col2imArgs extends PatchGeometry {
 
 /**
  * im2col fused into a matrix product: `out` [batch·outHeight·outWidth, n] = im2col(x) · b, with `x` the NHWC
- * image of {@link Im2colArgs} and `b` [kernelHeight·kernelWidth·channels, n] row-major, without materialising
- * the patch matrix (a backend extracts a block of patch rows into cache and multiplies it there). The same
- * values as {@link OptionalKernels.im2col} followed by `matmul`, within float32 rounding. A convolution's
- * forward pass is this with b = the kernel reshaped to [kH·kW·channels, filters].
+ * image of {@link Im2colArgs} (padding 0) and `b` [kernelHeight·kernelWidth·channels, n] row-major, without
+ * materialising the patch matrix (a backend extracts a block of patch rows into cache and multiplies it there).
+ * The same values as {@link OptionalKernels.im2col} followed by `matmul`, within float32 rounding. A
+ * convolution's forward pass is this with b = the kernel reshaped to [kH·kW·channels, filters].
  */
 export interface Im2colMatmulArgs extends PatchGeometry {
   readonly x: DataId;

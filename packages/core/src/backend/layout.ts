@@ -1,4 +1,4 @@
-import type { PatchGeometry, StridedView } from "./contract.js";
+import type { Im2colArgs, PatchGeometry, StridedView } from "./contract.js";
 
 /** A kernel layout with size-1 axes dropped and neighbouring axes merged wherever every operand allows it. */
 export interface CollapsedLayout {
@@ -91,6 +91,17 @@ export function patchSizes(g: PatchGeometry, kernel: string): PatchSizes {
   const rows = safe("batch·outHeight·outWidth", g.batch * g.outHeight * g.outWidth);
   const cols = safe("kernelHeight·kernelWidth·channels", g.kernelHeight * g.kernelWidth * g.channels);
   return { imageSize, rows, cols, patchSize: safe("the patch matrix's size", rows * cols) };
+}
+
+/**
+ * The value im2col writes for a tap in the padding ({@link Im2colArgs.padValue}): 0 when absent. Throws a
+ * RangeError unless it is a number (any float, NaN and ±Infinity included), for backends implementing im2col.
+ */
+export function patchPadValue(args: Pick<Im2colArgs, "padValue">, kernel: string): number {
+  const v: unknown = args.padValue;
+  if (v === undefined) return 0;
+  if (typeof v !== "number") throw new RangeError(`${kernel}: padValue must be a number (0 for a convolution, −Infinity for max pooling), got ${typeof v}`);
+  return v;
 }
 
 /**
