@@ -6,7 +6,7 @@ import { adam } from "./adam.js";
 import { epilogueKernel } from "./codegen.js";
 import { elementwise, prepareElementwise } from "./elementwise.js";
 import { gather, scatterAdd } from "./gather.js";
-import { MatmulScratch, matmul } from "./matmul.js";
+import { MatmulScratch, matmul, prepareMatmul } from "./matmul.js";
 import { col2im, im2col } from "./patches.js";
 import { CpuMemory, MAX_BUFFER_ELEMENTS, dataOf } from "./memory.js";
 import { Scratch64, reduce } from "./reduce.js";
@@ -114,21 +114,25 @@ export class CpuBackend implements Backend {
 
   /** matmul, then bias and activation over each output row block while it is still in cache. */
   matmulEpilogue(args: MatmulEpilogueArgs): void {
+    this.prepareMatmulEpilogue(args)();
+  }
+
+  private prepareMatmulEpilogue(args: MatmulEpilogueArgs): () => void {
     const bias = args.bias === undefined ? null : dataOf(args.bias, "bias");
     if (bias && bias.length < args.n) throw new RangeError(`cpu matmulEpilogue: bias holds ${bias.length} values, fewer than n = ${args.n}`);
     const pre = args.preActivation === undefined ? null : dataOf(args.preActivation, "preActivation");
     if (pre && pre.length < args.batch * args.m * args.n) throw new RangeError(`cpu matmulEpilogue: preActivation holds ${pre.length} values, fewer than the output's ${args.batch * args.m * args.n}`);
-    if (!bias && !args.activation && !pre) {
-      matmul(args, this.matmulScratch);
-      return;
-    }
+    if (!bias && !args.activation && !pre) return prepareMatmul(args, this.matmulScratch);
     const kernel = epilogueKernel(args.activation, bias !== null, pre !== null);
-    matmul(args, this.matmulScratch, { kernel, bias, scalars: args.scalars, pre });
+    return prepareMatmul(args, this.matmulScratch, { kernel, bias, scalars: args.scalars, pre });
   }
 
-  /** Elementwise calls are prepared (checks, layout and the compiled loop, once); the other kernels run as called. */
+  /** Elementwise calls and products (with or without the Dense epilogue) are prepared: checks, layout and code once. */
   prepare(kernel: string, optional: boolean, args: unknown): (() => void) | undefined {
-    return !optional && kernel === "elementwise" ? prepareElementwise(args as ElementwiseArgs) : undefined;
+    if (!optional && kernel === "elementwise") return prepareElementwise(args as ElementwiseArgs);
+    if (!optional && kernel === "matmul") return prepareMatmul(args as MatmulArgs, this.matmulScratch);
+    if (optional && kernel === "matmulEpilogue") return this.prepareMatmulEpilogue(args as MatmulEpilogueArgs);
+    return undefined;
   }
 
   capabilities(): Record<string, string | number | boolean> {

@@ -53,6 +53,16 @@ interface Gemm {
 
 /** Batched out = op(a)·op(b), optionally followed by an epilogue. */
 export function matmul(args: MatmulArgs, scratch: MatmulScratch, epilogue?: Epilogue): void {
+  prepareMatmul(args, scratch, epilogue)();
+}
+
+const NOTHING = (): void => undefined;
+
+/**
+ * {@link matmul} with its checks done and each product's layout worked out once: what a compiled step
+ * replays (Backend.prepare). The arrays are bound now, so the buffers must stay allocated.
+ */
+export function prepareMatmul(args: MatmulArgs, scratch: MatmulScratch, epilogue?: Epilogue): () => void {
   const { batch, m, n, k, transposeA, transposeB, aBatchStride, bBatchStride } = args;
   const a = dataOf(args.a, "a");
   const b = dataOf(args.b, "b");
@@ -60,29 +70,28 @@ export function matmul(args: MatmulArgs, scratch: MatmulScratch, epilogue?: Epil
   for (const [name, v] of [["batch", batch], ["m", m], ["n", n], ["k", k], ["aBatchStride", aBatchStride], ["bBatchStride", bBatchStride]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`cpu matmul: ${name} must be a non-negative integer, got ${v}`);
   }
-  if (batch === 0 || m === 0 || n === 0) return;
+  if (batch === 0 || m === 0 || n === 0) return NOTHING;
   const need = (stride: number, size: number): number => (batch - 1) * stride + size;
   if (a.length < need(aBatchStride, m * k)) throw new RangeError(`cpu matmul: a holds ${a.length} values, fewer than batch ${batch} of ${m}×${k} (batch stride ${aBatchStride})`);
   if (b.length < need(bBatchStride, k * n)) throw new RangeError(`cpu matmul: b holds ${b.length} values, fewer than batch ${batch} of ${k}×${n} (batch stride ${bBatchStride})`);
   if (c.length < batch * m * n) throw new RangeError(`cpu matmul: out holds ${c.length} values, fewer than ${batch}×${m}×${n}`);
 
-  const g: Gemm = {
-    a, aOff: 0, ars: transposeA ? 1 : k, acs: transposeA ? m : 1,
-    b, bOff: 0, brs: transposeB ? 1 : n, bcs: transposeB ? k : 1,
-    c, cOff: 0, m, n, k,
-  };
+  const gemm = (t: number, rows: number): Gemm => ({
+    a, aOff: t * aBatchStride, ars: transposeA ? 1 : k, acs: transposeA ? m : 1,
+    b, bOff: t * bBatchStride, brs: transposeB ? 1 : n, bcs: transposeB ? k : 1,
+    c, cOff: t * m * n, m: rows, n, k,
+  });
   // A shared B under a stack of row-major As is one tall product: pack B once, not once per matrix
-  if (batch > 1 && bBatchStride === 0 && !transposeA && aBatchStride === m * k) {
-    g.m = batch * m;
-    run(g, scratch, epilogue);
-    return;
+  const products = batch > 1 && bBatchStride === 0 && !transposeA && aBatchStride === m * k
+    ? [gemm(0, batch * m)]
+    : Array.from({ length: batch }, (_, t) => gemm(t, m));
+  if (products.length === 1) {
+    const g = products[0]!;
+    return () => run(g, scratch, epilogue);
   }
-  for (let t = 0; t < batch; t++) {
-    g.aOff = t * aBatchStride;
-    g.bOff = t * bBatchStride;
-    g.cOff = t * m * n;
-    run(g, scratch, epilogue);
-  }
+  return () => {
+    for (const g of products) run(g, scratch, epilogue);
+  };
 }
 
 function run(g: Gemm, scratch: MatmulScratch, epilogue: Epilogue | undefined): void {

@@ -140,6 +140,8 @@ export class Sequential {
   /** Set by a callback to stop `fit` after the current epoch. */
   stopTraining = false;
   private compiled: Compiled | undefined;
+  /** Every weight in layer order, once built. */
+  private builtWeights: readonly Variable[] | undefined;
   /** Training steps, compiled where they can be (see CompileOptions.compiledSteps). */
   private readonly steps = new TrainStepCompiler();
   /** predict's forward passes, compiled the same way. */
@@ -206,6 +208,7 @@ export class Sequential {
         shape = [...layer.instance.outputShape];
       }
       this.weightSource = undefined; // a loaded model's weights came from its file once
+      this.builtWeights = this.layers.flatMap((l) => l.weights);
     } catch (e) {
       // nothing half-built: drop every weight created so far
       for (const v of created) v.dispose();
@@ -228,11 +231,16 @@ export class Sequential {
 
   /** Every weight, in layer order. */
   get weights(): Variable[] {
-    return this.layers.flatMap((l) => l.weights);
+    return [...this.allWeights()];
   }
 
   get trainableWeights(): Variable[] {
-    return this.weights.filter((w) => w.trainable);
+    return this.allWeights().filter((w) => w.trainable);
+  }
+
+  /** The weights without a copy of the list (fixed once built): what every training step reads. */
+  private allWeights(): readonly Variable[] {
+    return this.builtWeights ?? this.layers.flatMap((l) => l.weights);
   }
 
   private context(training: boolean): CallContext {
@@ -242,7 +250,7 @@ export class Sequential {
   /** Refuses calls on a disposed model (or one whose weights were disposed one by one) with the fix. */
   private assertUsable(op: string): void {
     if (this.disposed) throw new NeuriteError(`${op}: the model ${this.name} was disposed; create or load the model again to use it`);
-    const gone = this.weights.find((w) => w.isDisposed);
+    const gone = this.allWeights().find((w) => w.isDisposed);
     if (gone) throw new NeuriteError(`${op}: weight ${gone.name} of the model ${this.name} was disposed; create or load the model again to use it`);
   }
 
@@ -292,7 +300,7 @@ export class Sequential {
     this.ensureBuilt(x);
     // each batch's forward pass runs compiled once two runs of its shape made the same kernel calls
     const forward = (xb: Tensor): Tensor => scope(() => this.applyChecked("predict", xb, {}));
-    const run = (xb: Tensor): Tensor => (this.steps.enabled ? this.forwards.run(xb, this.weights, forward) : forward(xb));
+    const run = (xb: Tensor): Tensor => (this.steps.enabled ? this.forwards.run(xb, this.allWeights(), forward) : forward(xb));
     return noGrad(() => {
       if (x.shape[0]! <= bs) return run(x);
       const parts: Tensor[] = [];
@@ -356,7 +364,7 @@ export class Sequential {
   /** What a training step on batches like x computes, for the step compiler. */
   private trainStep(c: Compiled, x: Tensor): TrainStep {
     const params = this.trainableWeightsFor(x);
-    return { lossAndOutput: (xb, yb) => this.lossAndOutput(xb, yb, true), metrics: c.metrics, optimizer: c.optimizer, weights: this.weights, params };
+    return { lossAndOutput: (xb, yb) => this.lossAndOutput(xb, yb, true), metrics: c.metrics, optimizer: c.optimizer, weights: this.allWeights(), params };
   }
 
   /**
