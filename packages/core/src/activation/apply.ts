@@ -4,6 +4,7 @@ import { input, mapExpr } from "../expr/expr.js";
 import { type ScalarFunction, compileScalar } from "../expr/evaluate.js";
 import { derive } from "../expr/derive.js";
 import { ArgumentError } from "../errors.js";
+import { describeValue } from "../validation/options.js";
 import { fused } from "../ops/fused.js";
 import { onActiveBackend, produce } from "../ops/kernel.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -19,6 +20,13 @@ export { type ActivationProgram, activationProgram, trainableParams } from "./pr
  * and backward. `weights` holds the values of trainable parameters (PReLU's slope), by name.
  */
 export function applyActivation(x: Tensor, spec: BoundActivation, weights: Readonly<Record<string, Tensor>> = {}): Tensor {
+  // a JavaScript caller may swap the arguments or pass a name: say so, not "cannot read properties of undefined"
+  if (!(x instanceof Tensor)) {
+    throw new ArgumentError(`applyActivation(x, spec): x must be a tensor, got ${describeValue(x)}; for example applyActivation(x, resolveActivation("relu"))`);
+  }
+  if (spec === null || typeof spec !== "object" || typeof (spec as Partial<BoundActivation>).plugin !== "object" || (spec as Partial<BoundActivation>).plugin === null) {
+    throw new ArgumentError(`applyActivation(x, spec): spec must be a bound activation from resolveActivation(...), got ${describeValue(spec)}`);
+  }
   const plugin = spec.plugin;
   if (plugin.type === "axis") {
     const y = noGrad(() => plugin.forward(x, spec.params));

@@ -9,7 +9,7 @@ import { reluFamily } from "@neurite/activations-relu";
 import { sigmoidFamily } from "@neurite/activations-sigmoid";
 import { softmaxFamily } from "@neurite/activations-softmax";
 import {
-  ArgumentError, NeuriteError, RegistryError, ShapeError, activations, defineLayer, layers, listBackends, memory, progressCallback,
+  ArgumentError, NeuriteError, RegistryError, ShapeError, activations, applyActivation, defineLayer, layers, listBackends, memory, progressCallback,
   resolveActivation, sequential, setBackend, sgd, tensor, use, zeros, type Progress,
 } from "@neurite/core";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -34,6 +34,12 @@ forEachBackend("hostile names and errors", (backend) => {
     ])("activation %s → %s", (typo, right) => {
       expectRefused(() => resolveActivation(typo), RegistryError, [`unknown activation ${JSON.stringify(typo)}; did you mean ${JSON.stringify(right)}?`, "registered activations:"]);
       expectRefused(() => sequential([{ type: "dense", units: 1, activation: typo as never, inputShape: [2] }]), RegistryError, [`did you mean ${JSON.stringify(right)}?`]);
+    });
+    test("applyActivation with its arguments swapped, or a name for the bound activation, says how to call it", () => {
+      const x = tensor([[1, -2]]);
+      expectRefused(() => applyActivation("softmax" as never, resolveActivation("softmax")), ArgumentError, ["x must be a tensor", 'applyActivation(x, resolveActivation("relu"))']);
+      expectRefused(() => applyActivation(x, "relu" as never), ArgumentError, ["spec must be a bound activation from resolveActivation(...)", '"relu"']);
+      x.dispose();
     });
     test("an activation that is not installed names its package", () => {
       expectRefused(() => resolveActivation("gelu_"), RegistryError, ['did you mean "gelu"?', "@neurite/activations-smooth"]);
