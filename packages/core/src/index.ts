@@ -32,7 +32,7 @@ export { MAX_TENSOR_ELEMENTS, broadcastShapes, sizeOf, stridesOf } from "./tenso
 export * from "./ops/index.js";
 // autograd and memory
 export { valueAndGrad, grad, valueAndGradOf, customVjp, type ValueAndGrads, type CustomVjp } from "./autograd/tape.js";
-export { noGrad } from "./autograd/record.js";
+export { noGrad, releaseTemporaries } from "./autograd/record.js";
 export { scope, scopeAsync, keep } from "./autograd/scope.js";
 // plugins
 export { Registry, type PluginIdentity, type RegisterOptions } from "./registry/registry.js";

@@ -1,6 +1,6 @@
 import {
   type Backend, type PatchGeometry, type Tensor, concat, customVjp, fill, forEachPatchRun, fromValues, gather, getBackend,
-  matmul, onActiveBackend, produce, reshape,
+  matmul, onActiveBackend, produce, releaseTemporaries, reshape,
 } from "@neurite/core";
 import { type AxisGeometry, checkPatchSize, patchIndices } from "./geometry.js";
 
@@ -25,8 +25,7 @@ export function composed(build: (track: Track) => Tensor): Tensor {
     for (const t of made) if (!t.requiresGrad) t.dispose();
     throw e;
   }
-  if (!result.requiresGrad) for (const t of made) if (t !== result) t.dispose();
-  return result;
+  return releaseTemporaries(result, ...made.filter((t) => t !== result));
 }
 
 /**

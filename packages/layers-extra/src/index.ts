@@ -4,7 +4,7 @@
  */
 import {
   type BoundActivation, ConfigReader, type Tensor, add, applyActivation, defineLayer, defineLayerFamily, fused, input,
-  matmul, normal, resolveActivation, scalar, type ActivationSpec,
+  matmul, normal, releaseTemporaries, resolveActivation, scalar, type ActivationSpec,
 } from "@neurite/core";
 // the package's identity comes from its package.json (the bundler keeps only these two strings)
 import { name as PACKAGE, version as VERSION } from "../package.json";
@@ -77,8 +77,7 @@ export const gaussianNoise = defineLayer<GaussianNoiseConfig>({
         const noise = normal(x.shape, { seed: ctx.nextSeed() });
         const y = fused("gaussianNoise", ADD_SCALED_NOISE, [x, noise], [config.stddev]);
         // the noise has no gradient; it is needed after this call only while one is being recorded
-        if (!y.requiresGrad) noise.dispose();
-        return y;
+        return releaseTemporaries(y, noise);
       },
     };
   },

@@ -3,7 +3,7 @@
  * the four activation families.
  */
 import {
-
+  type Sequential,
   type Tensor,
   adam,
   applyActivation,
@@ -33,6 +33,15 @@ import { ACTIVATION_PARAMS, type ActivationName, TRAIN } from "../config.js";
 import { SMALL } from "../small-suite.js";
 import { exportOnnx } from "@neurite/onnx";
 import { type ActivationMode, type CnnModel, type ConvOps, type FitHooks, type MlpModel, type OnnxRuntimeSession, type Op, type Runner, type SmallModel } from "./types.js";
+
+/** Sets every weight of `model` to the given start values (the same in every library). */
+function startFrom(model: Sequential, initial: readonly Float32Array[]): void {
+  model.weights.forEach((v, i) => {
+    const t = tensor(initial[i]!, v.shape);
+    v.assign(t);
+    t.dispose();
+  });
+}
 
 /** Registers the plugins, activates `backend` ("cpu" or "wasm", on `wasmThreads` threads) and returns the adapter. */
 export async function createNeuriteRunner(backend: string, wasmThreads = 1): Promise<Runner<Tensor>> {
@@ -136,11 +145,7 @@ function neuriteCnn(initial: readonly Float32Array[]): CnnModel<Tensor> {
     { seed: TRAIN.seed },
   );
   model.compile({ optimizer: adam({ lr: TRAIN.lr, beta1: TRAIN.beta1, beta2: TRAIN.beta2, eps: TRAIN.eps }), loss: "categoricalCrossEntropy" });
-  model.weights.forEach((v, i) => {
-    const t = tensor(initial[i]!, v.shape);
-    v.assign(t);
-    t.dispose();
-  });
+  startFrom(model, initial);
   return {
     trainOnBatch: (x, y) => Promise.resolve(model.trainOnBatch(x, y).loss!),
     predict: (x) => scope(() => model.predict(x, { batchSize: 256 }).dataSync()),
@@ -160,11 +165,7 @@ function neuriteMlp(initial: readonly Float32Array[]): MlpModel<Tensor> {
     { seed: TRAIN.seed },
   );
   model.compile({ optimizer: adam({ lr: TRAIN.lr, beta1: TRAIN.beta1, beta2: TRAIN.beta2, eps: TRAIN.eps }), loss: "categoricalCrossEntropy" });
-  model.weights.forEach((v, i) => {
-    const t = tensor(initial[i]!, v.shape);
-    v.assign(t);
-    t.dispose();
-  });
+  startFrom(model, initial);
   return {
     trainOnBatch: (x, y) => Promise.resolve(model.trainOnBatch(x, y).loss!),
     async fit(x, y, { epochs, batchSize }, hooks: FitHooks) {
@@ -189,11 +190,7 @@ function neuriteSmall(widths: readonly number[], initial: readonly Float32Array[
     { seed: TRAIN.seed },
   );
   model.compile({ optimizer: sgd({ lr: SMALL.lr }), loss: "mse" });
-  model.weights.forEach((v, i) => {
-    const t = tensor(initial[i]!, v.shape);
-    v.assign(t);
-    t.dispose();
-  });
+  startFrom(model, initial);
   return {
     trainOnBatch: (x, y) => Promise.resolve(model.trainOnBatch(x, y).loss!),
     fitEpoch: async (x, y, batchSize) => void (await model.fit(x, y, { epochs: 1, batchSize, shuffle: true })),

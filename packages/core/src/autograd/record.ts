@@ -29,7 +29,14 @@ export function noGrad<T>(fn: () => T): T {
 
 /**
  * Frees the temporaries that computed `result`, unless a gradient is being recorded through it: the recorded
- * graph then still reads them, and the enclosing gradient scope frees them. Returns `result`.
+ * graph then still reads them, and the enclosing gradient scope frees them. Returns `result`. For layer and
+ * op plugins composed of core ops:
+ *
+ * @example
+ * ```ts
+ * const noise = normal(x.shape, { seed });
+ * return releaseTemporaries(add(x, noise), noise); // noise is freed now unless a gradient is being recorded
+ * ```
  */
 export function releaseTemporaries<T extends Tensor>(result: T, ...temporaries: readonly Tensor[]): T {
   if (!result.requiresGrad) for (const t of temporaries) t.dispose();
