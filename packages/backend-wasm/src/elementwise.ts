@@ -8,10 +8,12 @@ import type { TaskRunner } from "./task-runner.js";
 import type { Call } from "./threads/protocol.js";
 
 /**
- * Elementwise work below this many elements stays on one thread: 2^17 float32 adds take about 25 µs on one
- * thread, several times what waking a worker costs; below it the wake-up eats the gain (see the README's Threads).
+ * Elementwise work below this many elements stays on one thread. Measured with scripts/cutover.mjs on the 2-core
+ * VM at load average 1.4 (1 vs 2 threads, alternating, medians): an add of 2^19 elements ran at 0.75× on two
+ * threads and 2^20 at 0.87× (the parts fit in cache and one thread streams them as fast as two), 2^21 at 1.75×
+ * and 2^22 at 1.87× (see the README's Threads).
  */
-export const PARALLEL_ELEMENTWISE_MIN = 1 << 17;
+export const PARALLEL_ELEMENTWISE_MIN = 1 << 21;
 /** The fewest elements of one part of a threaded elementwise op, so that each part outweighs its claim. */
 export const ELEMENTWISE_PART_MIN = 1 << 14;
 

@@ -15,10 +15,11 @@ const ROW_BLOCK = 64;
 /** Most blocks one threaded product is cut into (a shared task must fit one worker slot). */
 const MAX_BLOCKS = 128;
 /**
- * Multiply-adds below which a matmul stays on one thread: 2^20 take about 25 µs on one thread at 45 GFLOP/s,
- * several times what waking a worker costs, so smaller products do not wait for one (see the README's Threads).
+ * Multiply-adds below which a matmul stays on one thread. Measured with scripts/cutover.mjs on the 2-core VM at
+ * load average 1.4 (1 vs 2 threads, alternating, medians): products of 2^20–2^22 multiply-adds ran at 0.63–0.79×
+ * on two threads, 2^23 at 1.02–1.34× depending on the shape, 2^24 and more at 1.3–1.6× (see the README's Threads).
  */
-export const PARALLEL_MATMUL_MIN = 1 << 20;
+export const PARALLEL_MATMUL_MIN = 1 << 23;
 
 /** Threads a product of m × k by k × n runs on, out of `threads`: 1 below {@link PARALLEL_MATMUL_MIN} or 8 rows. */
 export function matmulThreads(m: number, n: number, k: number, threads: number): number {

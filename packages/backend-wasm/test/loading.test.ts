@@ -91,10 +91,10 @@ describe("threads", () => {
     try {
       expect(two.capabilities()).toMatchObject({ simd: true, threads: 2, sharedMemory: true });
       expect(one.capabilities()).toMatchObject({ threads: 1, sharedMemory: false });
-      const x = random(1 << 17, 4, -6, 6);
+      const x = random(1 << 21, 4, -6, 6);
       // wide products split columns (each block packs its own B columns), narrow ones rows; a tall one
       // and a very wide one take bigger blocks so that the task fits a worker's slot
-      const shapes: [number, number, number][] = [[301, 257, 129], [1400, 40, 20], [6000, 16, 200], [16, 8, 100000]];
+      const shapes: [number, number, number][] = [[301, 257, 129], [5600, 40, 40], [6000, 16, 200], [16, 8, 100000]];
       const run = (b: WasmBackend): Float32Array[] => {
         const out: Float32Array[] = [];
         for (const [m, k, n] of shapes) {

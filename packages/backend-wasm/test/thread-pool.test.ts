@@ -17,7 +17,7 @@ describe("cut-overs", () => {
     expect(elementwiseParts(0, 8)).toBe(1);
   });
 
-  it.each([[1 << 17, 2], [1 << 17, 8], [200_003, 3], [1 << 20, 2], [1 << 24, 16]])(
+  it.each([[1 << 21, 2], [1 << 21, 8], [2_000_003 + (1 << 20), 3], [1 << 22, 2], [1 << 24, 16]])(
     "%i elements over %i threads: at least one part per thread, at most four, each ≥ ELEMENTWISE_PART_MIN where possible",
     (elements, threads) => {
       const parts = elementwiseParts(elements, threads);
@@ -27,9 +27,9 @@ describe("cut-overs", () => {
     },
   );
 
-  it("2^20 elements on 2 threads are cut into 8 parts that splitForThreads covers exactly once", () => {
-    expect(elementwiseParts(1 << 20, 2)).toBe(8);
-    for (const [rows, cols] of [[1, 1 << 20], [3, (1 << 20) / 4], [1024, 1024]] as const) {
+  it("2^21 elements on 2 threads are cut into 8 parts that splitForThreads covers exactly once", () => {
+    expect(elementwiseParts(1 << 21, 2)).toBe(8);
+    for (const [rows, cols] of [[1, 1 << 21], [3, (1 << 21) / 4], [2048, 1024]] as const) {
       const blocks = splitForThreads(rows, cols, 8);
       expect(blocks.length).toBeGreaterThanOrEqual(8);
       expect(blocks.length).toBeLessThanOrEqual(16);
@@ -38,10 +38,10 @@ describe("cut-overs", () => {
   });
 
   it("a product stays on one thread below PARALLEL_MATMUL_MIN multiply-adds or 8 rows", () => {
-    expect(matmulThreads(128, 128, 63, 2)).toBe(1);
-    expect(128 * 128 * 64).toBe(PARALLEL_MATMUL_MIN);
-    expect(matmulThreads(128, 128, 64, 2)).toBe(2);
-    expect(matmulThreads(7, 1 << 20, 64, 4)).toBe(1);
+    expect(matmulThreads(128, 256, 255, 2)).toBe(1);
+    expect(128 * 256 * 256).toBe(PARALLEL_MATMUL_MIN);
+    expect(matmulThreads(128, 256, 256, 2)).toBe(2);
+    expect(matmulThreads(7, 1 << 23, 64, 4)).toBe(1);
     expect(matmulThreads(1024, 1024, 1024, 1)).toBe(1);
   });
 });
@@ -63,18 +63,18 @@ describe("claim word", () => {
 });
 
 describe("the pool under back-to-back tasks", () => {
-  /** y ← y·1.0001 + x, `steps` times, over threaded sizes, and a product after every 50 steps. */
+  /** y ← y·1.0001 + x, `steps` times, over threaded sizes, and a product after every 20 steps. */
   const chain = (b: WasmBackend, steps: number): { y: Float32Array; c: Float32Array; threads: number[] } => {
-    const n = 3 * (1 << 16) + 7; // above PARALLEL_ELEMENTWISE_MIN, and odd: the SIMD tails of every part are exercised
+    const n = (1 << 21) + 7; // above PARALLEL_ELEMENTWISE_MIN, and odd: the SIMD tails of every part are exercised
     const x = b.upload(random(n, 11)), y = b.upload(new Float32Array(n));
-    const m = 512, k = 64, cols = 40; // above PARALLEL_MATMUL_MIN, narrow: rows split over a shared packed B
+    const m = 4096, k = 64, cols = 40; // above PARALLEL_MATMUL_MIN, narrow: rows split over a shared packed B
     const a = b.upload(random(m * k, 12)), w = b.upload(random(k * cols, 13)), c = b.alloc(m * cols);
     const view = (id: object): { id: object; offset: number; strides: number[] } => ({ id, offset: 0, strides: [1] });
     const threads: number[] = [];
     for (let s = 0; s < steps; s++) {
       b.elementwise({ program: input(0).mul(1.0001).add(input(1)), inputs: [view(y), view(x)], scalars: [], shape: [n], out: view(y) });
       threads.push(b.lastKernelThreads());
-      if (s % 50 === 0) {
+      if (s % 20 === 0) {
         b.matmul({ a, b: w, out: c, batch: 1, m, n: cols, k, transposeA: false, transposeB: false, aBatchStride: 0, bBatchStride: 0 });
         threads.push(b.lastKernelThreads());
       }
@@ -89,13 +89,20 @@ describe("the pool under back-to-back tasks", () => {
     const two = await createWasmBackend({ threads: 2 });
     const three = await createWasmBackend({ threads: 3 });
     try {
-      const r1 = chain(one, 400), r2 = chain(two, 400), r3 = chain(three, 400);
+      const r1 = chain(one, 120), r2 = chain(two, 120), r3 = chain(three, 120);
       expect(r1.threads.every((t) => t === 1)).toBe(true);
       expect(r2.threads.every((t) => t === 1 || t === 2)).toBe(true);
       expect(r3.threads.every((t) => t >= 1 && t <= 3)).toBe(true);
+      // bit for bit; the first differing index, if any (toEqual on 2M-element arrays takes seconds)
+      const firstDifference = (a: Float32Array, b: Float32Array): number => {
+        const [ua, ub] = [new Uint32Array(a.buffer, a.byteOffset, a.length), new Uint32Array(b.buffer, b.byteOffset, b.length)];
+        if (ua.length !== ub.length) return 0;
+        for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return i;
+        return -1;
+      };
       for (const r of [r2, r3]) {
-        expect(r.y).toEqual(r1.y);
-        expect(r.c).toEqual(r1.c);
+        expect(firstDifference(r.y, r1.y)).toBe(-1);
+        expect(firstDifference(r.c, r1.c)).toBe(-1);
       }
       // a product below the cut-over never wakes a worker
       const small = three.upload(random(16 * 16, 14)), out = three.alloc(16 * 16);
