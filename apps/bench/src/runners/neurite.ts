@@ -30,6 +30,7 @@ import { smoothFamily } from "@neurite/activations-smooth";
 import { softmaxFamily } from "@neurite/activations-softmax";
 import { convLayers, convolution2d } from "@neurite/layers-conv";
 import { ACTIVATION_PARAMS, type ActivationName, TRAIN } from "../config.js";
+import { concat } from "../data.js";
 import { SMALL } from "../small-suite.js";
 import { exportOnnx } from "@neurite/onnx";
 import { type ActivationMode, type CnnModel, type ConvOps, type FitHooks, type MlpModel, type OnnxRuntimeSession, type Op, type Runner, type SmallModel } from "./types.js";
@@ -116,22 +117,13 @@ function neuriteConv(op: (make: () => Tensor) => Op): ConvOps<Tensor> {
             run: () => scope(() => void both(x, kernel, g)),
             read: () => scope(() => {
               const [dx, dk] = both(x, kernel, g).grads;
-              return concatValues([dx!.dataSync(), dk!.dataSync()]);
+              return concat([dx!.dataSync(), dk!.dataSync()]);
             }),
           },
     cnn: (weights) => neuriteCnn(weights),
   };
 }
 
-function concatValues(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function neuriteCnn(initial: readonly Float32Array[]): CnnModel<Tensor> {
   const model = sequential(
