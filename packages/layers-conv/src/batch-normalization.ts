@@ -2,7 +2,6 @@ import {
   ConfigReader, ShapeError, type Tensor, type Variable, add, defineLayer, mean, mul, noGrad, rsqrt, square, sub,
 } from "@neurite/core";
 import { fmtShape } from "./geometry.js";
-import { PACKAGE, VERSION } from "./identity.js";
 import { type Track, composed } from "./patches.js";
 
 /** The learned and running parameters of a batch normalization, each of shape [channels]. */
@@ -85,8 +84,6 @@ export interface BatchNormalizationConfig {
  */
 export const batchNormalization = defineLayer<BatchNormalizationConfig>({
   name: "batchNormalization",
-  package: PACKAGE,
-  version: VERSION,
   description: "normalizes each channel (last axis) by batch statistics while training, running statistics at inference",
   configure(config) {
     const r = new ConfigReader("batchNormalization", config, ["momentum", "epsilon", "inputShape"]);

@@ -3,7 +3,6 @@ import {
   checkInitializer, defineLayer, denseActivation, getBackend, matmul, reshape, resolveActivation, trainableParams, transpose,
 } from "@neurite/core";
 import { type AxisGeometry, type Padding, axisGeometry, checkPatchSize, fmtShape, readPadding, readPair } from "./geometry.js";
-import { PACKAGE, VERSION } from "./identity.js";
 import { type Track, composed, extractPatches, kernelConvolution, kernelPatches, patchKernels } from "./patches.js";
 
 /** Options of {@link convolution2d}. */
@@ -166,8 +165,6 @@ export function checkBatch(layer: string, x: Tensor, inputShape: readonly number
  */
 export const conv2d = defineLayer<Conv2dConfig>({
   name: "conv2d",
-  package: PACKAGE,
-  version: VERSION,
   description: "2-D convolution over NHWC images: a = f(x ⊛ W + b), W of shape [kH, kW, channels / groups, filters]",
   configure(config) {
     const r = new ConfigReader("conv2d", config, [

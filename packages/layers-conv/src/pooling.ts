@@ -1,7 +1,6 @@
 import { ConfigReader, ShapeError, type Tensor, defineLayer, div, fromValues, max, mean, reshape, sum } from "@neurite/core";
 import { checkBatch, checkImageShape, windowGeometry } from "./conv2d.js";
 import { type Padding, checkPatchSize, fmtShape, patchIndices, readPadding, readPair } from "./geometry.js";
-import { PACKAGE, VERSION } from "./identity.js";
 import { composed, windowPatches } from "./patches.js";
 
 /** Options of {@link maxPooling2d} and {@link averagePooling2d}. */
@@ -89,7 +88,7 @@ export interface Pool2dConfigInput extends Omit<Pool2dConfig, "poolSize" | "stri
 
 function poolLayer(name: "maxPool2d" | "avgPool2d", description: string, op: (x: Tensor, o: Pool2dOptions) => Tensor) {
   return defineLayer<Pool2dConfig>({
-    name, package: PACKAGE, version: VERSION, description,
+    name, description,
     configure(config) {
       const r = new ConfigReader(name, config, ["poolSize", "strides", "padding", "inputShape"]);
       const inputShape = r.shape("inputShape");
@@ -128,7 +127,7 @@ export interface GlobalPoolConfig {
 
 /** The mean over height and width: [batch, height, width, channels] → [batch, channels]. */
 export const globalAveragePooling2d = defineLayer<GlobalPoolConfig>({
-  name: "globalAveragePooling2d", package: PACKAGE, version: VERSION,
+  name: "globalAveragePooling2d",
   description: "the mean over height and width of NHWC images: [batch, channels]",
   configure(config) {
     const r = new ConfigReader("globalAveragePooling2d", config, ["inputShape"]);

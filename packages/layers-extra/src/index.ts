@@ -33,8 +33,6 @@ declare module "@neurite/core" {
 /** y = x + f(x·W + b) with a square W (the features are kept): a residual block. */
 export const residualDense = defineLayer<ResidualDenseConfig>({
   name: "residualDense",
-  package: PACKAGE,
-  version: VERSION,
   description: "y = x + f(x·W + b), W square: a residual dense block",
   configure(config) {
     const r = new ConfigReader("residualDense", config, ["activation", "inputShape"]);
@@ -60,8 +58,6 @@ const ADD_SCALED_NOISE = input(0).add(input(1).mul(scalar(0)));
 /** Adds zero-mean Gaussian noise while training (a regulariser); the identity at inference, as in Keras. */
 export const gaussianNoise = defineLayer<GaussianNoiseConfig>({
   name: "gaussianNoise",
-  package: PACKAGE,
-  version: VERSION,
   description: "x + N(0, stddev²) while training; x at inference",
   configure(config) {
     const r = new ConfigReader("gaussianNoise", config, ["stddev", "inputShape"]);

@@ -1,6 +1,7 @@
 import { sharedBrand, sharedState } from "../process-state.js";
 import { ArgumentError, RegistryError, fmtValue } from "../errors.js";
 import { Registry, type RegisterOptions } from "../registry/registry.js";
+import { type MemberIdentity, fillMemberIdentity } from "../registry/member-identity.js";
 import { ACTIVATION_PACKAGES } from "@neurite/catalog";
 import { didYouMean } from "../validation/suggest.js";
 import { type Expr, mapExpr } from "../expr/expr.js";
@@ -37,8 +38,6 @@ export const activations = sharedState("activations", () => {
   return registry;
 });
 
-/** The identity fields a family's member leaves out: {@link defineFamily} fills them from the family. */
-type MemberIdentity = "family" | "package" | "version";
 
 /**
  * A declaration as its author writes it: the identity (`family`, `package`, `version`) is required of a
@@ -81,38 +80,8 @@ export function defineActivation(plugin: object): ActivationPlugin {
  * both (a refusal changes no member); a `family` it states is its own label and is kept.
  */
 export function defineFamily(family: Omit<ActivationFamily, "kind">): ActivationFamily {
-  const identity: Readonly<Record<MemberIdentity, unknown>> = { family: family.name, package: family.package, version: family.version };
-  const members: unknown = family.activations;
-  // anything but an array of objects is left to registration, which refuses it with its own message
-  const fills: (readonly [object, MemberIdentity])[] = [];
-  for (const member of Array.isArray(members) ? (members as unknown[]) : []) {
-    if (typeof member !== "object" || member === null) continue;
-    for (const key of Object.keys(identity) as MemberIdentity[]) {
-      const d = Reflect.getOwnPropertyDescriptor(member, key);
-      const absent = d === undefined || ("value" in d && d.value === undefined);
-      if (absent) {
-        const fillable = d === undefined ? Object.isExtensible(member) : d.writable === true || d.configurable === true;
-        if (!fillable) {
-          throw new RegistryError(`${memberLabel(member)} leaves out ${key} but cannot be given it (it is frozen); state ${key}: ${fmtValue(identity[key])} in the declaration, or do not freeze it before defineFamily`);
-        }
-        fills.push([member, key]);
-      } else if (key !== "family" && "value" in d && d.value !== identity[key]) {
-        // a member's own family label (a grouping for docs and plots) may differ; its package and version may not.
-        // An accessor is not compared here: registration refuses it (a declaration is data).
-        throw new RegistryError(`${memberLabel(member)} states ${key} ${fmtValue(d.value)}, but its family ${fmtValue(family.name)} has ${key} ${fmtValue(identity[key])}; leave ${key} out of the member (defineFamily fills it) or make the two agree`);
-      }
-    }
-  }
-  // every member checked before any is written: a refusal above leaves them all as they were
-  for (const [member, key] of fills) Object.defineProperty(member, key, { value: identity[key], enumerable: true, writable: true, configurable: true });
+  fillMemberIdentity("activation", family, family.activations, ["family", "package", "version"]);
   return { kind: "activation-family", ...family };
-}
-
-/** `activation "relu"`, for messages about a member whose declaration is not yet checked. */
-function memberLabel(member: object): string {
-  const d = Reflect.getOwnPropertyDescriptor(member, "name");
-  const name: unknown = d && "value" in d ? d.value : undefined;
-  return `activation ${typeof name === "string" ? JSON.stringify(name) : "(unnamed)"}`;
 }
 
 /** Registers activations or whole families; all or nothing. */

@@ -2,14 +2,26 @@
 import { ArgumentError, NeuriteError } from "../errors.js";
 import { describeValue, integer } from "../validation/options.js";
 import { didYouMean } from "../validation/suggest.js";
+import { fillMemberIdentity } from "../registry/member-identity.js";
 import type { LayerFamily, LayerPlugin } from "./contract.js";
 
-/** Identity for declaring a layer plugin with its config type inferred. */
-export function defineLayer<C extends object>(plugin: Omit<LayerPlugin<C>, "kind">): LayerPlugin<C> {
-  return { kind: "layer", ...plugin };
+/**
+ * Identity for declaring a layer plugin with its config type inferred. A family's member states only what is
+ * its own: {@link defineLayerFamily} fills `package` and `version`; a standalone layer states them.
+ */
+export function defineLayer<C extends object>(
+  plugin: Omit<LayerPlugin<C>, "kind" | "package" | "version"> & Partial<Pick<LayerPlugin<C>, "package" | "version">>,
+): LayerPlugin<C> {
+  return { kind: "layer", ...plugin } as LayerPlugin<C>;
 }
 
+/**
+ * Groups layers into a family that registers with one `use(family)`. A member that leaves out `package` or
+ * `version` gets the family's, written into the member (as `defineFamily` does for activations); a member
+ * that states other ones is refused, naming both.
+ */
 export function defineLayerFamily(family: Omit<LayerFamily, "kind">): LayerFamily {
+  fillMemberIdentity("layer", family, family.layers, ["package", "version"]);
   return { kind: "layer-family", ...family };
 }
 

@@ -1,6 +1,6 @@
 import { LAYER_PACKAGES } from "@neurite/catalog";
 import { sharedState } from "../process-state.js";
-import { RegistryError } from "../errors.js";
+import { RegistryError, fmtValue } from "../errors.js";
 import { Registry } from "../registry/registry.js";
 import { coreLayers } from "./builtin/index.js";
 import type { LayerPlugin } from "./contract.js";
@@ -8,6 +8,12 @@ import type { LayerPlugin } from "./contract.js";
 function checkPlugin(p: LayerPlugin): void {
   if (p.kind !== "layer" || typeof p.configure !== "function" || typeof p.build !== "function") {
     throw new RegistryError(`"${p.name}" is not a layer plugin: it needs kind "layer", configure() and build(); build it with defineLayer`);
+  }
+  for (const key of ["package", "version"] as const) {
+    const value: unknown = p[key];
+    if (typeof value !== "string" || value.length === 0) {
+      throw new RegistryError(`layer "${p.name}": ${key} must be a non-empty string, got ${fmtValue(value)}; state it in defineLayer, or define the layer in a family with defineLayerFamily, which fills it`);
+    }
   }
 }
 

@@ -3,7 +3,6 @@ import type { BoundActivation } from "../../activation/contract.js";
 import { resolveActivation } from "../../activation/registry.js";
 import { ConfigReader, defineLayer } from "../define.js";
 import type { Variable } from "../../tensor/variable.js";
-import { CORE_VERSION } from "../../process-state.js";
 
 export interface ActivationLayerConfig {
   readonly activation: BoundActivation;
@@ -13,8 +12,6 @@ export interface ActivationLayerConfig {
 /** Applies an activation on its own (PReLU's slope becomes this layer's weight). */
 export const activationLayer = defineLayer<ActivationLayerConfig>({
   name: "activation",
-  package: "@neurite/core",
-  version: CORE_VERSION,
   description: "a = f(x) for an activation plugin",
   configure(config) {
     const r = new ConfigReader("activation", config, ["activation", "inputShape"]);

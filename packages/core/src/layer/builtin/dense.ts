@@ -19,7 +19,6 @@ import { sizeOf } from "../../tensor/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
 import type { Variable } from "../../tensor/variable.js";
 import { type InitializerSpec, checkInitializer } from "../initializers.js";
-import { CORE_VERSION } from "../../process-state.js";
 
 export interface DenseConfig {
   /** Output features. */
@@ -154,8 +153,6 @@ function densePrograms(prog: ActivationProgram): DensePrograms {
 /** The dense (fully connected) layer: a = f(x·W + b), W of shape [in, units]. */
 export const dense = defineLayer<DenseConfig>({
   name: "dense",
-  package: "@neurite/core",
-  version: CORE_VERSION,
   description: "fully connected: a = f(x·W + b), W of shape [in, units]",
   configure(config) {
     const r = new ConfigReader("dense", config, ["units", "activation", "useBias", "kernelInitializer", "biasInitializer", "inputShape"]);

@@ -3,7 +3,6 @@ import { binary, input, where } from "../../expr/expr.js";
 import { ConfigReader, defineLayer } from "../define.js";
 import { uniform } from "../../ops/create.js";
 import { fused } from "../../ops/fused.js";
-import { CORE_VERSION } from "../../process-state.js";
 
 export interface DropoutConfig {
   /** Fraction of units zeroed while training, in [0, 1). */
@@ -14,8 +13,6 @@ export interface DropoutConfig {
 /** Inverted dropout: while training, zeroes each unit with probability `rate` and scales the rest by 1/(1 − rate); the identity at inference. Seeded by the model. */
 export const dropout = defineLayer<DropoutConfig>({
   name: "dropout",
-  package: "@neurite/core",
-  version: CORE_VERSION,
   description: "zeroes units with probability rate while training (scaled by 1/(1 − rate)); identity at inference",
   configure(config) {
     const r = new ConfigReader("dropout", config, ["rate", "inputShape"]);

@@ -1,6 +1,5 @@
 import { ConfigReader, defineLayer } from "../define.js";
 import { reshape } from "../../ops/shape-ops.js";
-import { CORE_VERSION } from "../../process-state.js";
 
 /** Flatten's configuration: only the input shape, when it is the first layer. */
 export interface FlattenConfig {
@@ -10,8 +9,6 @@ export interface FlattenConfig {
 /** Flattens every axis but the batch axis. */
 export const flatten = defineLayer<FlattenConfig>({
   name: "flatten",
-  package: "@neurite/core",
-  version: CORE_VERSION,
   description: "reshapes [batch, ...] to [batch, product of the rest]",
   configure(config) {
     // inputShape is kept: a model that starts with flatten is built from it, like one that starts with dense

@@ -3,7 +3,6 @@ import { constant, input, scalar } from "../../expr/expr.js";
 import { add, mul, sub } from "../../ops/elementwise.js";
 import { fused } from "../../ops/fused.js";
 import { mean } from "../../ops/reduce.js";
-import { CORE_VERSION } from "../../process-state.js";
 
 // 1/sqrt(var + eps) in one pass; eps is a run-time scalar
 const RSQRT = constant(1).div(input(0).add(scalar(0)).sqrt());
@@ -21,8 +20,6 @@ export interface LayerNormalizationConfig {
 /** Normalizes each sample over its last axis to mean 0 and variance 1 (biased variance, as PyTorch), then y = γ·x̂ + β. */
 export const layerNormalization = defineLayer<LayerNormalizationConfig>({
   name: "layerNormalization",
-  package: "@neurite/core",
-  version: CORE_VERSION,
   description: "y = γ·(x − mean)/sqrt(var + ε) + β over the last axis",
   configure(config) {
     const r = new ConfigReader("layerNormalization", config, ["epsilon", "center", "scale", "inputShape"]);
