@@ -549,6 +549,12 @@ const testHooks = {
   playing: () => state.playing,
   problems: () => state.problems,
   exported: () => state.exported,
+  /** Pauses and trains exactly `count` steps (then a frame arrives): accuracy sampled at fixed steps, whatever the speed. */
+  stepBy: (count: number) => {
+    state.playing = false;
+    send({ type: "step", count });
+    update();
+  },
 };
 (globalThis as { __playground?: typeof testHooks }).__playground = testHooks;
 

@@ -13,8 +13,8 @@ export type ToWorker =
   | { readonly type: "reset"; readonly generation: number; readonly config: PlaygroundConfig; readonly split: Split }
   | { readonly type: "play" }
   | { readonly type: "pause" }
-  /** One optimizer step (while paused). */
-  | { readonly type: "step" }
+  /** `count` optimizer steps (default 1) while paused, then a frame: the Step button, and tests that sample at exact steps. */
+  | { readonly type: "step"; readonly count?: number }
   /** The page has drawn the last frame: the worker may send the next one. */
   | { readonly type: "ack" }
   | { readonly type: "export" };

@@ -15,6 +15,8 @@ import { Trainer } from "./trainer.js";
 
 /** Training runs in slices this long between looks at the message queue. */
 const SLICE_MS = 12;
+/** The most steps one "step" message may ask for (a slice of work the page can wait for). */
+const MAX_STEPS_PER_MESSAGE = 100_000;
 /** Frames are sent at most this often while playing (the page draws at its own rate). */
 const FRAME_MS = 33;
 
@@ -168,7 +170,9 @@ async function handle(m: ToWorker): Promise<void> {
     case "step":
       playing = false;
       try {
-        trainer?.step(1);
+        const count = m.count ?? 1;
+        if (!Number.isSafeInteger(count) || count < 1 || count > MAX_STEPS_PER_MESSAGE) throw new RangeError(`step: count must be a whole number in [1, ${MAX_STEPS_PER_MESSAGE}], got ${count}`);
+        trainer?.step(count);
       } catch (e) {
         fail(e);
         return;
