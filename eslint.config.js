@@ -7,7 +7,9 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  globalIgnores(["**/dist/", "**/build/", "**/.turbo/", "**/assembly/", "**/out/"]), // AssemblyScript sources are not TS-checkable
+  // AssemblyScript sources are not TS-checkable; tsup writes (and deletes) tsup.config.bundled_*.mjs while a build
+  // runs, which a lint running at the same time would otherwise try to read after it is gone
+  globalIgnores(["**/dist/", "**/build/", "**/.turbo/", "**/assembly/", "**/out/", "**/tsup.config.bundled_*"]),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
