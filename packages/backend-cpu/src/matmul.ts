@@ -10,11 +10,11 @@ const MC = 64;
 const KC = 256;
 const NC = 256;
 /**
- * Below this many multiply-adds (or with a dimension under 4) packing costs more than it saves. Measured on
- * the small bench's 2-32-32-32-1 step (products of 10×32×32): the packed 4×4 tile runs it in 89 µs against
- * 180–250 µs on the direct path (16384 here before), and 512 was no faster than 2048.
+ * Up to this many multiply-adds a product runs unpacked ({@link tiled}): packing costs more than it saves.
+ * Measured one shape per fresh process (Node 20, x64): unpacked 5.2 µs vs packed 7.4 µs at 10×32×32 (the
+ * small bench's 2-32-32-32-1 step), 29–31 vs 33–39 µs at 2^16 in every transpose, even at 64×64×64.
  */
-const DIRECT_LIMIT = 2048;
+const TILED_LIMIT = 1 << 16;
 
 /** Scratch reused across calls so that a matmul allocates nothing once warm. */
 export class MatmulScratch {
@@ -95,11 +95,109 @@ export function prepareMatmul(args: MatmulArgs, scratch: MatmulScratch, epilogue
 }
 
 function run(g: Gemm, scratch: MatmulScratch, epilogue: Epilogue | undefined): void {
-  if (g.k < 4 || g.m < MR || g.n < NR || g.m * g.n * g.k <= DIRECT_LIMIT) direct(g, scratch, epilogue);
+  if (g.m * g.n * g.k <= TILED_LIMIT) tiled(g, epilogue);
+  else if (g.k < 4 || g.m < MR || g.n < NR) direct(g, scratch, epilogue);
   else packed(g, scratch, epilogue);
 }
 
-/** Small or thin products: a float64 row accumulator (i-p-j) or dot products when op(B) is transposed. */
+/**
+ * Small products straight from the operands: 4×4 register tiles (2×4, 1×4, 4×1 and 1×1 at the edges) read
+ * op(A) and op(B) through their strides, so nothing is packed. Each value is one float64 sum over p in order,
+ * as on the direct path and in the packed path's single KC slice (k ≤ 256), which give the same bits.
+ */
+function tiled(g: Gemm, epilogue: Epilogue | undefined): void {
+  const { c, cOff, m, n } = g;
+  for (let i = 0; i < m; i += MR) {
+    const rows = Math.min(MR, m - i);
+    for (let j = 0; j < n; j += NR) {
+      const o = cOff + i * n + j;
+      if (n - j >= NR) {
+        if (rows === MR) tile4x4(g, i, j, o);
+        else {
+          if (rows >= 2) tile2x4(g, i, j, o);
+          if (rows !== 2) tile1x4(g, i + rows - 1, j, o + (rows - 1) * n);
+        }
+      } else {
+        for (let q = j; q < n; q++) {
+          if (rows === MR) tile4x1(g, i, q, cOff + i * n + q);
+          else for (let r = 0; r < rows; r++) tile1x1(g, i + r, q, cOff + (i + r) * n + q);
+        }
+      }
+    }
+    if (epilogue) {
+      for (let r = 0; r < rows; r++) epilogue.kernel(c, cOff + (i + r) * n, n, epilogue.bias, 0, epilogue.scalars, epilogue.pre);
+    }
+  }
+}
+
+function tile4x4(g: Gemm, i: number, j: number, o: number): void {
+  const { a, ars, acs, b, brs, bcs, c, n, k } = g;
+  const a1 = ars, a2 = 2 * ars, a3 = 3 * ars, b1 = bcs, b2 = 2 * bcs, b3 = 3 * bcs;
+  let pa = g.aOff + i * ars, pb = g.bOff + j * bcs;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < k; p++, pa += acs, pb += brs) {
+    const x0 = a[pa]!, x1 = a[pa + a1]!, x2 = a[pa + a2]!, x3 = a[pa + a3]!;
+    const y0 = b[pb]!, y1 = b[pb + b1]!, y2 = b[pb + b2]!, y3 = b[pb + b3]!;
+    c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+    c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+    c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+    c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+  }
+  c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += n;
+  c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += n;
+  c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += n;
+  c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
+}
+
+function tile2x4(g: Gemm, i: number, j: number, o: number): void {
+  const { a, ars, acs, b, brs, bcs, c, n, k } = g;
+  const b1 = bcs, b2 = 2 * bcs, b3 = 3 * bcs;
+  let pa = g.aOff + i * ars, pb = g.bOff + j * bcs;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  for (let p = 0; p < k; p++, pa += acs, pb += brs) {
+    const x0 = a[pa]!, x1 = a[pa + ars]!;
+    const y0 = b[pb]!, y1 = b[pb + b1]!, y2 = b[pb + b2]!, y3 = b[pb + b3]!;
+    c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+    c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+  }
+  c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += n;
+  c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13;
+}
+
+function tile1x4(g: Gemm, i: number, j: number, o: number): void {
+  const { a, acs, b, brs, bcs, c, k } = g;
+  const b1 = bcs, b2 = 2 * bcs, b3 = 3 * bcs;
+  let pa = g.aOff + i * g.ars, pb = g.bOff + j * bcs;
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (let p = 0; p < k; p++, pa += acs, pb += brs) {
+    const x = a[pa]!;
+    c0 += x * b[pb]!; c1 += x * b[pb + b1]!; c2 += x * b[pb + b2]!; c3 += x * b[pb + b3]!;
+  }
+  c[o] = c0; c[o + 1] = c1; c[o + 2] = c2; c[o + 3] = c3;
+}
+
+function tile4x1(g: Gemm, i: number, j: number, o: number): void {
+  const { a, ars, acs, b, brs, c, n, k } = g;
+  const a1 = ars, a2 = 2 * ars, a3 = 3 * ars;
+  let pa = g.aOff + i * ars, pb = g.bOff + j * g.bcs;
+  let c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  for (let p = 0; p < k; p++, pa += acs, pb += brs) {
+    const y = b[pb]!;
+    c0 += a[pa]! * y; c1 += a[pa + a1]! * y; c2 += a[pa + a2]! * y; c3 += a[pa + a3]! * y;
+  }
+  c[o] = c0; c[o + n] = c1; c[o + 2 * n] = c2; c[o + 3 * n] = c3;
+}
+
+function tile1x1(g: Gemm, i: number, j: number, o: number): void {
+  const { a, acs, b, brs, c, k } = g;
+  let pa = g.aOff + i * g.ars, pb = g.bOff + j * g.bcs;
+  let acc = 0;
+  for (let p = 0; p < k; p++, pa += acs, pb += brs) acc += a[pa]! * b[pb]!;
+  c[o] = acc;
+}
+
+/** Thin products (a dimension under 4): a float64 row accumulator (i-p-j) or dot products when op(B) is transposed. */
 function direct(g: Gemm, scratch: MatmulScratch, epilogue: Epilogue | undefined): void {
   const { a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, m, n, k } = g;
   scratch.ensure(0, 0, n);

@@ -140,6 +140,40 @@ describe("matmul", () => {
     fc.assert(fc.property(arb, ({ seed, ...c }) => run(c, seed)), { numRuns: 120, seed: 7 });
   });
 
+  it("covers every edge of the unpacked tiles (1–9 rows and columns) in every transpose", () => {
+    for (let m = 1; m <= 9; m++) {
+      for (let n = 1; n <= 9; n++) {
+        for (const k of [1, 5, 32]) {
+          for (const transposeA of [false, true]) {
+            for (const transposeB of [false, true]) run({ ...base, m, n, k, transposeA, transposeB }, m * 100 + n * 10 + k);
+          }
+        }
+      }
+    }
+  });
+
+  it("gives the same bits for a block of rows as for the whole product, whichever path each size takes", () => {
+    // 10 rows of 40×40 run unpacked, 300 rows packed, 2 rows of 3000 columns on the row accumulator: each value is
+    // one float64 sum over p in order (k ≤ 256), so a row's result does not depend on the batch it came in
+    const { be } = setup();
+    const rand = rng(31);
+    for (const [rows, n, k] of [[300, 40, 40], [300, 40, 200], [2, 3000, 50]] as const) {
+      for (const transposeB of [false, true]) {
+        const a = randomArray(rows * k, rand);
+        const b = be.upload(randomArray(k * n, rand));
+        const product = (from: number, count: number): Float32Array => {
+          const out = be.alloc(count * n);
+          be.matmul({ a: be.upload(a.subarray(from * k, (from + count) * k)), b, out, batch: 1, m: count, n, k, transposeA: false, transposeB, aBatchStride: 0, bBatchStride: 0 });
+          return be.read(out);
+        };
+        const whole = product(0, rows);
+        for (const [from, count] of rows > 13 ? [[0, 1], [3, 10], [rows - 2, 2]] : [[0, 1], [1, 1]]) {
+          expect(product(from!, count!)).toEqual(whole.subarray(from! * n, (from! + count!) * n));
+        }
+      }
+    }
+  });
+
   it("rejects buffers too small for the shapes", () => {
     const { be } = setup();
     expect(() => be.matmul({ a: be.alloc(5), b: be.alloc(6), out: be.alloc(4), batch: 1, m: 2, n: 2, k: 3, transposeA: false, transposeB: false, aBatchStride: 0, bBatchStride: 0 })).toThrow(/a holds 5 values/);
@@ -152,9 +186,9 @@ describe("matmulEpilogue", () => {
   const leaky = { expr: x.gt(0).where(x, x.mul(scalar(0))), reference: (z: number, [alpha]: readonly number[]) => (z > 0 ? z : z * alpha!) };
   const tanh = { expr: x.tanh(), reference: Math.tanh };
   const sigmoid = { expr: x.sigmoid(), reference: sigmoidRef };
-  it("adds the bias and applies the activation, on the direct and the blocked path", () => {
+  it("adds the bias and applies the activation, on the unpacked, the row-accumulator and the packed path", () => {
     const rand = rng(12);
-    for (const [m, n, k] of [[3, 5, 4], [70, 300, 40], [64, 33, 600]]) {
+    for (const [m, n, k] of [[3, 5, 4], [10, 33, 32], [2, 9000, 8], [70, 300, 40], [64, 33, 600]]) {
       const bias = randomArray(n!, rand);
       run({ ...base, m: m!, n: n!, k: k! }, 13, { bias, activation: leaky, scalars: [0.1] });
       run({ ...base, m: m!, n: n!, k: k!, transposeB: true }, 14, { bias, scalars: [] });
@@ -164,9 +198,9 @@ describe("matmulEpilogue", () => {
     run({ ...base, batch: 3, m: 9, n: 40, k: 70, broadcastB: true }, 17, { bias: randomArray(40, rand), activation: sigmoid, scalars: [] });
   });
 
-  it("writes z = product + bias to preActivation when asked, on the direct and the blocked path", () => {
+  it("writes z = product + bias to preActivation when asked, on the unpacked, the row-accumulator and the packed path", () => {
     const rand = rng(21);
-    for (const [m, n, k] of [[3, 5, 4], [70, 300, 40]]) {
+    for (const [m, n, k] of [[3, 5, 4], [10, 33, 32], [2, 9000, 8], [70, 300, 40]]) {
       run({ ...base, m: m!, n: n!, k: k! }, 22, { bias: randomArray(n!, rand), activation: leaky, scalars: [0.1], keepPre: true });
       run({ ...base, m: m!, n: n!, k: k! }, 23, { bias: undefined, scalars: [], keepPre: true });
     }

@@ -1,4 +1,4 @@
-/** erf64 and sigmoid64, the float64 scalar math shared by the reference evaluator and the CPU kernels. */
+/** erf64, sigmoid64 and tanh, the float64 scalar math shared by the reference evaluator and the CPU kernels. */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { PRIMITIVE_HELPERS, erf64, sigmoid64 } from "../src/index.js";
@@ -126,5 +126,58 @@ describe("round (PRIMITIVE_HELPERS.roundHalfEven): ties to even, as torch.round"
       }),
       { numRuns: 2000, seed: 11 },
     );
+  });
+});
+
+describe("tanh (PRIMITIVE_HELPERS.tanh): the float64 tanh of the reference evaluator and the cpu kernels", () => {
+  const tanh = PRIMITIVE_HELPERS.tanh;
+  const ulp = (v: number): number => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 52);
+
+  test("known values (mpmath, 40 digits) within 3 ulp, on both sides of the 0.625 switch; odd", () => {
+    const known: [number, number][] = [
+      // the float64 nearest to each
+      [0.1, 0.09966799462495582], [0.5, 0.46211715726000974], [0.625, 0.5545997223493823],
+      [0.7, 0.6043677771171635], [1, 0.7615941559557649], [2.5, 0.9866142981514303],
+      [9, 0.999999969540041], [19.5, 1],
+    ];
+    for (const [x, v] of known) {
+      expect(Math.abs(tanh(x) - v), `tanh(${x})`).toBeLessThanOrEqual(3 * ulp(v));
+      expect(tanh(-x), `tanh(-${x})`).toBe(-tanh(x));
+    }
+  });
+
+  test("special values: ±0 keep their sign, ±1 far out and at ±∞, NaN stays NaN, tiny x is x", () => {
+    expect(Object.is(tanh(0), 0)).toBe(true);
+    expect(Object.is(tanh(-0), -0)).toBe(true);
+    for (const x of [20, 50, 400, 1e300, Infinity]) {
+      expect(tanh(x)).toBe(1);
+      expect(tanh(-x)).toBe(-1);
+    }
+    expect(tanh(NaN)).toBeNaN();
+    for (const x of [5e-324, 1e-300, 1e-10, -3.7e-9]) expect(tanh(x)).toBe(x);
+  });
+
+  test("over a sweep of float32 inputs it rounds to the same float32 as Math.tanh (fdlibm), within 3 ulp in float64", () => {
+    const f32 = new Float32Array(1);
+    const bits = new Uint32Array(f32.buffer);
+    let worst = 0;
+    // every 997th positive float32, from the subnormals to ∞, and its negative
+    for (let b = 0; b < 0x7f800000; b += 997) {
+      bits[0] = b;
+      for (const x of [f32[0]!, -f32[0]!]) {
+        const want = Math.tanh(x);
+        const got = tanh(x);
+        if (Math.fround(got) !== Math.fround(want)) expect.fail(`tanh(${x}) = ${got} rounds to another float32 than ${want}`);
+        if (want !== 0) worst = Math.max(worst, Math.abs(got - want) / ulp(want));
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(3);
+  });
+
+  test("agrees with the tutorial's identity tanh(x) = 2σ(2x) − 1 away from 0 (fast-check)", () => {
+    fc.assert(fc.property(fc.double({ min: 0.05, max: 30, noNaN: true }), fc.boolean(), (a, negative) => {
+      const x = negative ? -a : a;
+      expect(Math.abs(tanh(x) - (2 * sigmoid64(2 * x) - 1))).toBeLessThanOrEqual(8 * Number.EPSILON);
+    }));
   });
 });

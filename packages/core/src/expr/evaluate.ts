@@ -1,6 +1,6 @@
 import { ArgumentError } from "../errors.js";
 import { type BinaryOp, type Expr, type ExprNode, type UnaryOp, assertExpr, topoOrder } from "./expr.js";
-import { erf, roundHalfEven, sigmoid, sign } from "./math.js";
+import { erf, roundHalfEven, sigmoid, sign, tanh } from "./math.js";
 
 /**
  * The meaning of every primitive as JavaScript source over float64 values: the single definition that the
@@ -15,7 +15,7 @@ export const UNARY_JS: Record<UnaryOp, (a: string) => string> = {
   log: (a) => `Math.log(${a})`,
   log1p: (a) => `Math.log1p(${a})`,
   sqrt: (a) => `Math.sqrt(${a})`,
-  tanh: (a) => `Math.tanh(${a})`,
+  tanh: (a) => `M.tanh(${a})`,
   sigmoid: (a) => `M.sigmoid(${a})`,
   erf: (a) => `M.erf(${a})`,
   floor: (a) => `Math.floor(${a})`,
@@ -58,7 +58,7 @@ export const BINARY_JS: Record<BinaryOp, (a: string, b: string) => string> = {
 };
 
 /** Helpers the generated source refers to as `M`. */
-export const PRIMITIVE_HELPERS = { erf, roundHalfEven, sigmoid, sign } as const;
+export const PRIMITIVE_HELPERS = { erf, roundHalfEven, sigmoid, sign, tanh } as const;
 
 /** How a generated function reads the leaves of an expression. */
 export interface LeafSource {

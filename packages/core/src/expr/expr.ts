@@ -359,6 +359,17 @@ export function mapExpr(e: Expr, fn: (e: Expr) => Expr | undefined): Expr {
   return go(e);
 }
 
+/**
+ * `e` over only the inputs it reads: `read` lists their old indices in ascending order, and input(read[i])
+ * becomes input(i). A kernel then gets (and lays out) only the operands that matter.
+ */
+export function compactInputs(e: Expr): { program: Expr; read: number[] } {
+  const read = [...new Set(topoOrder(e).flatMap((x) => (x.node.kind === "input" ? [x.node.index] : [])))].sort((p, q) => p - q);
+  const position = new Map(read.map((old, i) => [old, i]));
+  const program = mapExpr(e, (x) => (x.node.kind === "input" ? input(position.get(x.node.index)!) : undefined));
+  return { program, read };
+}
+
 /** The largest input index used plus one, and whether the output y is used. */
 export function exprArity(e: Expr): { inputs: number; scalars: number; usesOutput: boolean; params: string[] } {
   let inputs = 0;

@@ -72,3 +72,23 @@ export function roundHalfEven(x: number): number {
   // Math.round breaks ties upward; r − x is exact for |x| < 2^52 (beyond it every float64 is an integer and r = x)
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
+
+// Cephes' tanh (S. L. Moshier): a rational approximation below 0.625, 1 − 2/(e^{2|x|} + 1) above. It is
+// arithmetic the engine inlines, where V8's Math.tanh is a call into C about twice as slow, and small
+// models' training steps spend a fifth of their time in tanh. Within 3 ulp of Math.tanh, and the same
+// float32 after rounding (math.test.ts).
+const TANH_P = [-1614.6876844170845, -99.28772310019185, -0.9643991794250523] as const;
+const TANH_Q = [4844.063053251255, 2235.4883906010045, 112.81167849163293] as const;
+
+/** Hyperbolic tangent in float64: tanh(±0) = ±0, ±1 at ±∞, NaN stays NaN. */
+export function tanh(x: number): number {
+  const a = Math.abs(x);
+  if (a < 0.625) {
+    const z = x * x;
+    // x·(1 + …) keeps the sign of −0
+    return x * (1 + (z * ((TANH_P[2] * z + TANH_P[1]) * z + TANH_P[0])) / (((z + TANH_Q[2]) * z + TANH_Q[1]) * z + TANH_Q[0]));
+  }
+  // e^{2a} = ∞ gives exactly 1; NaN stays NaN
+  const t = 1 - 2 / (Math.exp(2 * a) + 1);
+  return x < 0 ? -t : t;
+}

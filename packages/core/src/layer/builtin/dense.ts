@@ -5,7 +5,7 @@ import { noGrad, record, releaseTemporaries } from "../../autograd/record.js";
 import { scopeState } from "../../autograd/scope-state.js";
 import { backends } from "../../backend/instances.js";
 import { derive } from "../../expr/derive.js";
-import { type Expr, input, mapExpr } from "../../expr/expr.js";
+import { type Expr, compactInputs, input, mapExpr } from "../../expr/expr.js";
 import { ShapeError, fmtShape } from "../../errors.js";
 import { defineLayer, ConfigReader } from "../define.js";
 import { add } from "../../ops/elementwise.js";
@@ -52,16 +52,18 @@ function fusedDense(x: Tensor, kernel: Tensor, bias: Tensor | undefined, act: Bo
   const recording = scopeState.noGradDepth === 0 && [x, kernel, bias].some((t) => t?.requiresGrad);
   const [batch, inF] = [x.shape[0]!, x.shape[1]!];
   const units = kernel.shape[1]!;
-  let pre: Tensor; // what the backward pass reads z from: z itself, or x·W when the bias is added on the fly
+  let pre: Tensor | undefined; // what the backward pass reads z from: z itself, or x·W when the bias is added on the fly
   let a: Tensor;
-  let dfdz: Expr; // f'(z) over [pre, bias, a]
+  let backward: DenseBackward;
   if (epilogue) {
+    backward = programs.backwardOfZ;
     const size = sizeOf([batch, units]);
     const out = backend.alloc(size);
     let z: typeof out | undefined;
     try {
-      // a failure here (z out of memory, a kernel error) frees what this call allocated
-      z = recording ? backend.alloc(size) : undefined;
+      // a failure here (z out of memory, a kernel error) frees what this call allocated; z is kept only
+      // where f' reads it (tanh's and sigmoid's read the output instead)
+      z = recording && backward.read.includes(0) ? backend.alloc(size) : undefined;
       epilogue({
         a: x.storage.id, b: kernel.storage.id, out, batch: 1, m: batch, n: units, k: inF, transposeA: false, transposeB: false,
         aBatchStride: 0, bBatchStride: 0, bias: bias?.storage.id, activation: prog.program, scalars: prog.scalars, preActivation: z,
@@ -73,20 +75,19 @@ function fusedDense(x: Tensor, kernel: Tensor, bias: Tensor | undefined, act: Bo
     }
     a = new Tensor(new Storage(backend, out, size), [batch, units]);
     if (!recording) return a;
-    pre = new Tensor(new Storage(backend, z!, size), [batch, units]);
-    dfdz = programs.derivativeOfZ;
+    if (z !== undefined) pre = new Tensor(new Storage(backend, z, size), [batch, units]);
   } else {
-    pre = noGrad(() => matmul(x, kernel));
+    const product = noGrad(() => matmul(x, kernel));
     const forward = bias ? programs.withBias : programs.withoutBias;
-    dfdz = forward.derivative;
-    a = noGrad(() => fused(act.plugin.name, forward.program, bias ? [pre, bias] : [pre], prog.scalars));
-    if (!recording) {
-      pre.dispose();
-      return a;
-    }
+    backward = forward.backward;
+    a = noGrad(() => fused(act.plugin.name, forward.program, bias ? [product, bias] : [product], prog.scalars));
+    if (!recording || !backward.read.includes(0)) product.dispose();
+    else pre = product;
+    if (!recording) return a;
   }
   return record(a, "dense", bias ? [x, kernel, bias] : [x, kernel], (g) => {
-    const dz = dfdz.node.kind === "const" && dfdz.node.value === 1 ? g : fused("dense'", input(3).mul(dfdz), [pre, bias ?? pre, a, g], prog.scalars);
+    const operands = [pre, bias, a, g];
+    const dz = backward.identity ? g : fused("dense'", backward.program, backward.read.map((i) => operands[i]!), prog.scalars);
     return [
       x.requiresGrad ? matmul(dz, kernel, { transposeB: true }) : undefined,
       kernel.requiresGrad ? matmul(x, dz, { transposeA: true }) : undefined,
@@ -129,11 +130,26 @@ function isSoftmaxOverFeatures(act: BoundActivation): boolean {
   return act.plugin.type === "axis" && act.plugin.crossEntropyFromLogits?.(act.params, 2) === true;
 }
 
-/** Dense's programs for one activation: f(z) and f'(z) with z read as pre (+ bias), and f'(z) for the epilogue's z. */
+/**
+ * dz = g·f'(z) over the operands [pre, bias, a, g] that it reads (`read`, renumbered from 0), so that an
+ * unread operand neither has to be kept nor forces a strided layout; `identity` when f' = 1 (dz is g).
+ */
+interface DenseBackward {
+  readonly program: Expr;
+  readonly read: readonly number[];
+  readonly identity: boolean;
+}
+
+/** Dense's programs for one activation: f(z) with z read as pre (+ bias), and the backward for each way z is read. */
 interface DensePrograms {
-  readonly withBias: { readonly program: Expr; readonly derivative: Expr };
-  readonly withoutBias: { readonly program: Expr; readonly derivative: Expr };
-  readonly derivativeOfZ: Expr;
+  readonly withBias: { readonly program: Expr; readonly backward: DenseBackward };
+  readonly withoutBias: { readonly program: Expr; readonly backward: DenseBackward };
+  /** For the epilogue, which stores z itself as pre. */
+  readonly backwardOfZ: DenseBackward;
+}
+
+function denseBackward(dfdz: Expr): DenseBackward {
+  return { ...compactInputs(input(3).mul(dfdz)), identity: dfdz.node.kind === "const" && dfdz.node.value === 1 };
 }
 
 // built once per activation program, not on every forward pass and step (deriving is symbolic work)
@@ -143,8 +159,8 @@ function densePrograms(prog: ActivationProgram): DensePrograms {
   let p = densePrograms_.get(prog);
   if (!p) {
     const dfdx = prog.dx ?? derive(prog.program, 0);
-    const over = (z: Expr) => ({ program: substitute(prog.program, z), derivative: substitute(dfdx, z) });
-    p = { withBias: over(input(0).add(input(1))), withoutBias: over(input(0)), derivativeOfZ: substitute(dfdx, input(0)) };
+    const over = (z: Expr) => ({ program: substitute(prog.program, z), backward: denseBackward(substitute(dfdx, z)) });
+    p = { withBias: over(input(0).add(input(1))), withoutBias: over(input(0)), backwardOfZ: denseBackward(substitute(dfdx, input(0))) };
     densePrograms_.set(prog, p);
   }
   return p;
