@@ -1,6 +1,6 @@
 // Times matmul and elementwise add on 1 and 2 threads over a range of sizes, alternating, to place the
 // cut-overs below which work stays on one thread (src/matmul.ts PARALLEL_MATMUL_MIN, src/elementwise.ts
-// PARALLEL_ELEMENTWISE_MIN). Run after building: node packages/backend-wasm/scripts/cutover.mjs
+// PARALLEL_ELEMENTWISE_MIN, PARALLEL_ADAM_MIN for the adam kernel). Run after building: node packages/backend-wasm/scripts/cutover.mjs
 import { input } from "@neurite/core";
 import { createWasmBackend } from "@neurite/backend-wasm";
 
@@ -47,9 +47,21 @@ const add = (size) => (backend) => {
   fn.joined = () => `${joined}/${calls}`;
   return fn;
 };
-for (const [m, k, n] of [[32, 32, 32], [64, 64, 64], [64, 64, 128], [128, 128, 64], [128, 128, 128], [128, 128, 256], [256, 256, 256], [128, 784, 256], [1024, 128, 10]]) {
+for (const [m, k, n] of [[32, 32, 32], [64, 64, 64], [64, 64, 128], [128, 128, 64], [128, 128, 128], [128, 128, 256], [128, 256, 128], [256, 128, 128], [256, 256, 256], [128, 784, 256], [1024, 128, 10]]) {
   compare(`matmul ${m}×${k}×${n}`, matmul(m, k, n), 30);
 }
-for (const e of [12, 14, 15, 16, 17, 18, 20]) compare(`add 2^${e}`, add(1 << e), 30);
+for (const e of [12, 14, 15, 16, 17, 18, 19, 20, 21]) compare(`add 2^${e}`, add(1 << e), 30);
+const adamStep = (size) => (backend) => {
+  const [param, grad, m, v] = [0.5, 0.1, 0, 0].map((fill) => backend.upload(new Float32Array(size).fill(fill)));
+  let calls = 0, joined = 0;
+  const fn = () => {
+    backend.kernels.adam({ param, grad, m, v, size, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, biasCorrection1: 0.1, biasCorrection2: 0.001, weightDecay: 0, decoupledWeightDecay: 0 });
+    calls++;
+    if (backend.lastKernelThreads() > 1) joined++;
+  };
+  fn.joined = () => `${joined}/${calls}`;
+  return fn;
+};
+for (const e of [14, 15, 16, 17, 18]) compare(`adam 2^${e}`, adamStep(1 << e), 30);
 one.dispose();
 two.dispose();

@@ -5,11 +5,12 @@ import {
 } from "@neurite/core";
 import { checkSize } from "./checks.js";
 import { KernelCache } from "./codegen.js";
-import { ElementwiseRunner } from "./elementwise.js";
+import { ElementwiseRunner, PARALLEL_ADAM_MIN, elementwiseParts } from "./elementwise.js";
 import { type KernelExports, MAX_PAGES, type PatchGeometryArgs } from "./loader.js";
 import { MatmulScheduler } from "./matmul.js";
 import { WasmHeap, type WasmBuffer, bufferOf } from "./memory.js";
 import { TaskRunner } from "./task-runner.js";
+import { type Call, exportTarget } from "./threads/protocol.js";
 
 /** Options of {@link WasmBackend.create}. */
 export interface WasmBackendInit {
@@ -373,7 +374,20 @@ export class WasmBackend implements Backend {
     const m = bufferOf(args.m, "m");
     const v = bufferOf(args.v, "v");
     for (const [what, buffer] of [["param", param], ["grad", grad], ["m", m], ["v", v]] as const) checkSize("adam", what, buffer, args.size);
-    this.kernelExports.adam(param.ptr, grad.ptr, m.ptr, v.ptr, args.size, args.lr, args.beta1, args.beta2, args.eps, args.biasCorrection1, args.biasCorrection2, args.weightDecay, args.decoupledWeightDecay);
+    const hyper = [args.lr, args.beta1, args.beta2, args.eps, args.biasCorrection1, args.biasCorrection2, args.weightDecay, args.decoupledWeightDecay] as const;
+    const parts = elementwiseParts(args.size, this.tasks.threads, PARALLEL_ADAM_MIN);
+    if (parts === 1) {
+      this.kernelExports.adam(param.ptr, grad.ptr, m.ptr, v.ptr, args.size, ...hyper);
+      return;
+    }
+    // each element's update stands alone, so any split gives the same bits; chunks of whole SIMD lanes
+    const chunk = Math.ceil(args.size / parts / 4) * 4;
+    const groups: Call[][] = [];
+    for (let start = 0; start < args.size; start += chunk) {
+      const at = start * 4;
+      groups.push([{ target: exportTarget("adam"), args: [param.ptr + at, grad.ptr + at, m.ptr + at, v.ptr + at, Math.min(chunk, args.size - start), ...hyper] }]);
+    }
+    this.tasks.runShared(groups);
   }
 
   // ---- matmul ----

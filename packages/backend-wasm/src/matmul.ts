@@ -18,6 +18,8 @@ const MAX_BLOCKS = 128;
  * Multiply-adds below which a matmul stays on one thread. Measured with scripts/cutover.mjs on the 2-core VM at
  * load average 1.4 (1 vs 2 threads, alternating, medians): products of 2^20–2^22 multiply-adds ran at 0.63–0.79×
  * on two threads, 2^23 at 1.02–1.34× depending on the shape, 2^24 and more at 1.3–1.6× (see the README's Threads).
+ * Since workers spin between tasks (SPIN_MS), products of 2^22 alone reach 1.6–2.1×, but inside a training step,
+ * where the other core has just written their operands, 0.9–1.05× (profile-mlp.mjs), so the cut-over stays.
  */
 export const PARALLEL_MATMUL_MIN = 1 << 23;
 

@@ -87,6 +87,7 @@ export class TaskRunner {
     for (const c of calls) {
       if (c.target === exportTarget("matmulRows")) this.kernelExports.matmulRows(...(c.args as Parameters<KernelExports["matmulRows"]>));
       else if (c.target === exportTarget("matmulPackB")) this.kernelExports.matmulPackB(...(c.args as Parameters<KernelExports["matmulPackB"]>));
+      else if (c.target === exportTarget("adam")) this.kernelExports.adam(...(c.args as Parameters<KernelExports["adam"]>));
       else this.workerKernelFns[c.target]!(...c.args);
     }
   }

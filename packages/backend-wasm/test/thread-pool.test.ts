@@ -4,7 +4,7 @@
  */
 import { input } from "@neurite/core";
 import { describe, expect, it } from "vitest";
-import { ELEMENTWISE_PART_MIN, PARALLEL_ELEMENTWISE_MIN, elementwiseParts, splitForThreads } from "../src/elementwise.js";
+import { ELEMENTWISE_PART_MIN, PARALLEL_ADAM_MIN, PARALLEL_ELEMENTWISE_MIN, elementwiseParts, splitForThreads } from "../src/elementwise.js";
 import { PARALLEL_MATMUL_MIN, matmulThreads } from "../src/matmul.js";
 import { CLAIM_CLOSED, SEQUENCE_WRAP, claimGroup, claimSequence, claimWord } from "../src/threads/protocol.js";
 import { type WasmBackend, createWasmBackend } from "../dist/index.js";
@@ -37,6 +37,12 @@ describe("cut-overs", () => {
     }
   });
 
+  it("an Adam step stays on one thread below PARALLEL_ADAM_MIN parameters", () => {
+    expect(elementwiseParts(PARALLEL_ADAM_MIN - 1, 2, PARALLEL_ADAM_MIN)).toBe(1);
+    expect(elementwiseParts(PARALLEL_ADAM_MIN, 2, PARALLEL_ADAM_MIN)).toBeGreaterThanOrEqual(2);
+    expect(elementwiseParts(PARALLEL_ADAM_MIN, 1, PARALLEL_ADAM_MIN)).toBe(1);
+  });
+
   it("a product stays on one thread below PARALLEL_MATMUL_MIN multiply-adds or 8 rows", () => {
     expect(matmulThreads(128, 256, 255, 2)).toBe(1);
     expect(128 * 256 * 256).toBe(PARALLEL_MATMUL_MIN);
@@ -63,15 +69,22 @@ describe("claim word", () => {
 });
 
 describe("the pool under back-to-back tasks", () => {
-  /** y ← y·1.0001 + x, `steps` times, over threaded sizes, and a product after every 20 steps. */
-  const chain = (b: WasmBackend, steps: number): { y: Float32Array; c: Float32Array; threads: number[] } => {
+  /** y ← y·1.0001 + x, `steps` times, over threaded sizes, a product after every 20 steps and an Adam step after every 10. */
+  const chain = (b: WasmBackend, steps: number): { y: Float32Array; c: Float32Array; adam: Float32Array[]; threads: number[] } => {
     const n = (1 << 21) + 7; // above PARALLEL_ELEMENTWISE_MIN, and odd: the SIMD tails of every part are exercised
     const x = b.upload(random(n, 11)), y = b.upload(new Float32Array(n));
     const m = 4096, k = 64, cols = 40; // above PARALLEL_MATMUL_MIN, narrow: rows split over a shared packed B
     const a = b.upload(random(m * k, 12)), w = b.upload(random(k * cols, 13)), c = b.alloc(m * cols);
+    const size = PARALLEL_ADAM_MIN + 5; // threaded, and the last part ends off the SIMD lanes
+    const [param, grad, mom, vel] = [random(size, 15), random(size, 16), new Float32Array(size), new Float32Array(size)].map((v) => b.upload(v));
     const view = (id: object): { id: object; offset: number; strides: number[] } => ({ id, offset: 0, strides: [1] });
     const threads: number[] = [];
     for (let s = 0; s < steps; s++) {
+      if (s % 10 === 0) {
+        const t = s / 10 + 1;
+        b.kernels.adam!({ param, grad, m: mom, v: vel, size, lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, biasCorrection1: 1 - 0.9 ** t, biasCorrection2: 1 - 0.999 ** t, weightDecay: 0.01, decoupledWeightDecay: 0 });
+        threads.push(b.lastKernelThreads());
+      }
       b.elementwise({ program: input(0).mul(1.0001).add(input(1)), inputs: [view(y), view(x)], scalars: [], shape: [n], out: view(y) });
       threads.push(b.lastKernelThreads());
       if (s % 20 === 0) {
@@ -79,8 +92,8 @@ describe("the pool under back-to-back tasks", () => {
         threads.push(b.lastKernelThreads());
       }
     }
-    const out = { y: b.read(y), c: b.read(c), threads };
-    [x, y, a, w, c].forEach((id) => b.free(id));
+    const out = { y: b.read(y), c: b.read(c), adam: [param, mom, vel].map((id) => b.read(id)), threads };
+    [x, y, a, w, c, param, grad, mom, vel].forEach((id) => b.free(id));
     return out;
   };
 
@@ -103,6 +116,7 @@ describe("the pool under back-to-back tasks", () => {
       for (const r of [r2, r3]) {
         expect(firstDifference(r.y, r1.y)).toBe(-1);
         expect(firstDifference(r.c, r1.c)).toBe(-1);
+        r.adam.forEach((values, i) => expect(firstDifference(values, r1.adam[i]!)).toBe(-1));
       }
       // a product below the cut-over never wakes a worker
       const small = three.upload(random(16 * 16, 14)), out = three.alloc(16 * 16);

@@ -6,7 +6,7 @@
 // worker never needs to return to its event loop while the backend runs. The workers' code is worker.ts,
 // bundled into a string at build time.
 import {
-  CLAIM_CLOSED, type Call, SEQUENCE_WRAP, SLOT_VALUES, STOP_WORKER, type WorkerInit, type WorkerMessage, claimFlag, claimGroup,
+  CLAIM_CLOSED, type Call, SEQUENCE_WRAP, SLOT_VALUES, SPIN_MS, STOP_WORKER, type WorkerInit, type WorkerMessage, claimFlag, claimGroup,
   claimWord, doneFlag, encodeCall, flagCount, joinedFlag,
 } from "./protocol.js";
 import workerSource from "./worker.js?worker-source";
@@ -176,14 +176,17 @@ export class ThreadPool {
     return ranHere + Atomics.load(flags, joined);
   }
 
-  /** Waits until `groups` groups of the current task are done: Atomics.wait where this thread may block, else a spin. */
+  /** Waits until `groups` groups of the current task are done: a spin of SPIN_MS, then Atomics.wait where this thread may block. */
   private awaitDone(groups: number): void {
     const flags = this.flags;
     const done = doneFlag(this.size);
-    for (;;) {
+    const until = performance.now() + SPIN_MS;
+    let spinning = true;
+    for (let i = 1; ; i++) {
       const got = Atomics.load(flags, done);
-      if (got >= groups) break;
-      if (canBlock) Atomics.wait(flags, done, got, 50);
+      if (got >= groups) return;
+      if (spinning && (i & 255) === 0) spinning = performance.now() <= until;
+      if (!spinning && canBlock) Atomics.wait(flags, done, got, 50);
     }
   }
 

@@ -13,7 +13,7 @@ export interface Call {
 }
 
 /** AS exports callable from tasks, by index. */
-export const TASK_EXPORTS = ["matmulRows", "matmulPackB"] as const;
+export const TASK_EXPORTS = ["matmulRows", "matmulPackB", "adam"] as const;
 export type TaskExport = (typeof TASK_EXPORTS)[number];
 export const exportTarget = (name: TaskExport): number => -1 - TASK_EXPORTS.indexOf(name);
 
@@ -32,6 +32,13 @@ export const doneFlag = (threads: number): number => threads;
 export const claimFlag = (threads: number): number => threads + 2;
 /** The flag that counts workers that ran at least one group of the current task. */
 export const joinedFlag = (threads: number): number => threads + 3;
+/**
+ * How long a thread spins for what it waits for (a worker: the next task; the caller: the workers' groups)
+ * before it sleeps in Atomics.wait. The ops of a training step come microseconds apart, and a wake-up from
+ * Atomics.wait costs tens of microseconds, as much as a small op: without the spin, a second thread only paid
+ * off for products of 2^23 multiply-adds and more.
+ */
+export const SPIN_MS = 1;
 /** A worker's flag set to this stops it. */
 export const STOP_WORKER = -1;
 

@@ -3,11 +3,11 @@
 // in browsers. So it runs unchanged in Node, in a browser, from the ESM and the CommonJS bundle, and after
 // a bundler such as Vite has rebundled the package. It imports only ./protocol.js.
 //
-// Each worker instantiates the kernels against the shared memory, then sleeps in Atomics.wait on its own
-// flag; woken, it claims groups of the task in the shared slot until none is left; run-time kernels arrive as
+// Each worker instantiates the kernels against the shared memory, then waits on its own flag (a short spin,
+// then Atomics.wait); woken, it claims groups of the task in the shared slot until none is left; run-time kernels arrive as
 // module bytes in shared memory and are compiled on first use, so the worker never returns to its event loop
 // while it runs.
-import { STOP_WORKER, TASK_EXPORTS, type WorkerInit, type WorkerMessage, claimGroup, claimSequence } from "./protocol.js";
+import { SPIN_MS, STOP_WORKER, TASK_EXPORTS, type WorkerInit, type WorkerMessage, claimGroup, claimSequence } from "./protocol.js";
 
 type Kernel = (...args: number[]) => void;
 
@@ -70,8 +70,7 @@ function start(init: WorkerInit): void {
   const task = new Float64Array(memory.buffer, init.slotPtr, init.slotValues);
   let seen = 0;
   for (;;) {
-    Atomics.wait(flags, me, seen);
-    const sequence = Atomics.load(flags, me);
+    const sequence = nextTask(flags, me, seen);
     if (sequence === STOP_WORKER) break;
     seen = sequence;
     // the task: [groups, scratch per thread…, group offsets…, groups (count, calls…)…]. Claim groups while the
@@ -102,6 +101,18 @@ function start(init: WorkerInit): void {
   }
   if (isNode) nodeProcess.exit(0);
   else webScope.close();
+}
+
+/** The sequence number of the next task (or STOP_WORKER) once flags[me] differs from `seen`: spin for SPIN_MS, then sleep. */
+function nextTask(flags: Int32Array, me: number, seen: number): number {
+  const until = performance.now() + SPIN_MS;
+  for (let i = 1; ; i++) {
+    const sequence = Atomics.load(flags, me);
+    if (sequence !== seen) return sequence;
+    if ((i & 255) === 0 && performance.now() > until) break;
+  }
+  Atomics.wait(flags, me, seen);
+  return Atomics.load(flags, me);
 }
 
 if (parentPort) parentPort.once("message", start);
