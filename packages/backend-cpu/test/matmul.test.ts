@@ -140,8 +140,8 @@ describe("matmul", () => {
     fc.assert(fc.property(arb, ({ seed, ...c }) => run(c, seed)), { numRuns: 120, seed: 7 });
   });
 
-  it("covers every edge of the unpacked tiles (1–9 rows and columns) in every transpose", () => {
-    for (let m = 1; m <= 9; m++) {
+  it("covers every edge of the unpacked tiles (1–10 and 15 rows, 1–9 columns) in every transpose", () => {
+    for (const m of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15]) {
       for (let n = 1; n <= 9; n++) {
         for (const k of [1, 5, 32]) {
           for (const transposeA of [false, true]) {
@@ -153,7 +153,7 @@ describe("matmul", () => {
   });
 
   it("gives the same bits for a block of rows as for the whole product, whichever path each size takes", () => {
-    // 10 rows of 40×40 run unpacked, 300 rows packed, 2 rows of 3000 columns on the row accumulator: each value is
+    // 10 rows of 40×40 run unpacked (5-row tiles), 3 rows too, 300 rows packed, 2 rows of 3000 columns on the row accumulator: each value is
     // one float64 sum over p in order (k ≤ 256), so a row's result does not depend on the batch it came in
     const { be } = setup();
     const rand = rng(31);
@@ -167,7 +167,7 @@ describe("matmul", () => {
           return be.read(out);
         };
         const whole = product(0, rows);
-        for (const [from, count] of rows > 13 ? [[0, 1], [3, 10], [rows - 2, 2]] : [[0, 1], [1, 1]]) {
+        for (const [from, count] of rows > 13 ? [[0, 1], [3, 10], [5, 3], [rows - 2, 2]] : [[0, 1], [1, 1]]) {
           expect(product(from!, count!)).toEqual(whole.subarray(from! * n, (from! + count!) * n));
         }
       }

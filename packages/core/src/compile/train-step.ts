@@ -149,6 +149,8 @@ function finishEager(step: TrainStep, y: Tensor, tensors: StepTensors): Logs {
  */
 export class TrainStepCompiler {
   private readonly states = new Map<string, ShapeState<CompiledStep>>();
+  /** The shape key {@link stepRows} looked up last, and what it was for. */
+  private lastRowsKey: { readonly xShape: readonly number[]; readonly yShape: readonly number[]; readonly rows: number; readonly key: string } | undefined;
   enabled = true;
 
   /** How steps of these shapes run now; for diagnostics and tests. */
@@ -216,7 +218,7 @@ export class TrainStepCompiler {
     const backend = onActiveBackend(x, "fit").storage.backend;
     onActiveBackend(y, "fit");
     const rows = end - start;
-    const state = this.enabled && !isRecordingGradients() ? this.states.get(shapeKey([{ shape: [rows, ...x.shape.slice(1)] }, { shape: [rows, ...y.shape.slice(1)] }])) : undefined;
+    const state = this.enabled && !isRecordingGradients() ? this.states.get(this.rowsKey(x, y, rows)) : undefined;
     if (state?.phase === "compiled" && state.plan.fits(step, backend)) return state.plan.runRows(step, x, y, start, rows);
     const xRows = slice(x, start, end);
     const yRows = slice(y, start, end);
@@ -227,6 +229,16 @@ export class TrainStepCompiler {
       yRows.dispose();
     }
   }
+
+  /** The shape key of `rows` rows of x and y; an epoch's steps share the tensors, so the last key is kept. */
+  private rowsKey(x: Tensor, y: Tensor, rows: number): string {
+    const last = this.lastRowsKey;
+    if (last?.xShape === x.shape && last.yShape === y.shape && last.rows === rows) return last.key;
+    const key = shapeKey([{ shape: [rows, ...x.shape.slice(1)] }, { shape: [rows, ...y.shape.slice(1)] }]);
+    this.lastRowsKey = { xShape: x.shape, yShape: y.shape, rows, key };
+    return key;
+  }
+
 
   /** Frees every plan (a new optimizer, a disposed model). */
   reset(): void {

@@ -101,7 +101,7 @@ export async function fitModel(model: FitTarget, x: Tensor, y: Tensor, options: 
           const start = b * batchSize;
           const end = Math.min(n, start + batchSize);
           const logs = model.trainOnRows(epochX, epochY, start, end);
-          for (const [k, v] of Object.entries(logs)) sums[k] = (sums[k] ?? 0) + (v * (end - start)) / n;
+          for (const k in logs) sums[k] = (sums[k] ?? 0) + (logs[k]! * (end - start)) / n;
           for (const cb of callbacks) await cb.onBatchEnd?.(b, logs);
         }
       } finally {

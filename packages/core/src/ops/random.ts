@@ -108,10 +108,13 @@ export class Random {
 
   /** A seeded permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): number[] {
-    const p = Array.from({ length: n }, (_, i) => i);
+    const p = new Array<number>(n);
+    for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      [p[i], p[j]] = [p[j]!, p[i]!];
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
     }
     return p;
   }
