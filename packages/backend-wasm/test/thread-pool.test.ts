@@ -76,7 +76,8 @@ describe("the pool under back-to-back tasks", () => {
     const m = 4096, k = 64, cols = 40; // above PARALLEL_MATMUL_MIN, narrow: rows split over a shared packed B
     const a = b.upload(random(m * k, 12)), w = b.upload(random(k * cols, 13)), c = b.alloc(m * cols);
     const size = PARALLEL_ADAM_MIN + 5; // threaded, and the last part ends off the SIMD lanes
-    const [param, grad, mom, vel] = [random(size, 15), random(size, 16), new Float32Array(size), new Float32Array(size)].map((v) => b.upload(v));
+    const param = b.upload(random(size, 15)), grad = b.upload(random(size, 16));
+    const mom = b.upload(new Float32Array(size)), vel = b.upload(new Float32Array(size));
     const view = (id: object): { id: object; offset: number; strides: number[] } => ({ id, offset: 0, strides: [1] });
     const threads: number[] = [];
     for (let s = 0; s < steps; s++) {
