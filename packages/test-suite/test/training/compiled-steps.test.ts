@@ -265,6 +265,23 @@ forEachBackend("compiled predict", () => {
     for (const t of [a, b, x, y, eager, compiled]) t.dispose();
   });
 
+  test("a batch too large to copy in is bound where it is: a new input each call gives the eager values", () => {
+    // 20,000 × 4 values, above the plan's copy limit (2^16): the plan reads each call's own input buffer
+    const random = seeded(13);
+    const eager = model(LOSSES.mse!.last, { loss: "mse", optimizer: sgd(), compiledSteps: false });
+    const compiled = model(LOSSES.mse!.last, { loss: "mse", optimizer: sgd() });
+    for (let call = 0; call < 4; call++) {
+      const x = inputs(20_000, random);
+      const a = eager.predict(x, { batchSize: 20_000 });
+      const b = compiled.predict(x, { batchSize: 20_000 });
+      expect(Array.from(b.dataSync())).toStrictEqual(Array.from(a.dataSync()));
+      if (call >= 2) expect(compiled.compiledStepStatus(x)).toBe("compiled");
+      for (const t of [a, b, x]) t.dispose();
+    }
+    eager.dispose();
+    compiled.dispose();
+  });
+
   test("memory stays flat across compiled predicts, and dispose frees the plans", () => {
     const before = held();
     const random = seeded(9);
