@@ -9,7 +9,7 @@ import { gather, scatterAdd } from "./gather.js";
 import { MatmulScratch, matmul, prepareMatmul } from "./matmul.js";
 import { col2im, im2col } from "./patches.js";
 import { CpuMemory, MAX_BUFFER_ELEMENTS, dataOf } from "./memory.js";
-import { Scratch64, reduce } from "./reduce.js";
+import { Scratch64, prepareReduce, reduce } from "./reduce.js";
 import { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./rows.js";
 
 /**
@@ -127,10 +127,11 @@ export class CpuBackend implements Backend {
     return prepareMatmul(args, this.matmulScratch, { kernel, bias, scalars: args.scalars, pre });
   }
 
-  /** Elementwise calls and products (with or without the Dense epilogue) are prepared: checks, layout and code once. */
+  /** Elementwise calls, reductions and products (with or without the Dense epilogue) are prepared: checks, layout and code once. */
   prepare(kernel: string, optional: boolean, args: unknown): (() => void) | undefined {
     if (!optional && kernel === "elementwise") return prepareElementwise(args as ElementwiseArgs);
     if (!optional && kernel === "matmul") return prepareMatmul(args as MatmulArgs, this.matmulScratch);
+    if (!optional && kernel === "reduce") return prepareReduce(args as ReduceArgs, this.scratch);
     if (optional && kernel === "matmulEpilogue") return this.prepareMatmulEpilogue(args as MatmulEpilogueArgs);
     return undefined;
   }

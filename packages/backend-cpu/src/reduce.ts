@@ -16,22 +16,29 @@ export class Scratch64 {
  * sum, max, min and the arg ops.
  */
 export function reduce(args: ReduceArgs, scratch: Scratch64): void {
+  prepareReduce(args, scratch)();
+}
+
+const NOTHING = (): void => undefined;
+
+/** {@link reduce} with its checks done and its loop chosen once: what a compiled step replays (Backend.prepare). */
+export function prepareReduce(args: ReduceArgs, scratch: Scratch64): () => void {
   const { op, outer, size, inner } = args;
   const x = dataOf(args.x, "x");
   const out = dataOf(args.out, "out");
   if (x.length < outer * size * inner) throw new RangeError(`cpu reduce: x holds ${x.length} values, fewer than ${outer}×${size}×${inner}`);
   if (out.length < outer * inner) throw new RangeError(`cpu reduce: out holds ${out.length} values, fewer than ${outer}×${inner}`);
-  if (outer * inner === 0) return;
+  if (outer * inner === 0) return NOTHING;
   if (size === 0) {
-    out.fill(op === "sum" ? 0 : op === "max" ? -Infinity : op === "min" ? Infinity : NaN, 0, outer * inner);
-    return;
+    const empty = op === "sum" ? 0 : op === "max" ? -Infinity : op === "min" ? Infinity : NaN;
+    return () => void out.fill(empty, 0, outer * inner);
   }
   switch (op) {
-    case "sum": return inner === 1 ? sumRows(x, out, outer, size) : sumStrided(x, out, outer, size, inner, scratch);
-    case "max": return inner === 1 ? extremeRows(x, out, outer, size, 1) : extremeStrided(x, out, outer, size, inner, 1);
-    case "min": return inner === 1 ? extremeRows(x, out, outer, size, -1) : extremeStrided(x, out, outer, size, inner, -1);
-    case "argmax": return inner === 1 ? argRows(x, out, outer, size, 1) : argStrided(x, out, outer, size, inner, 1, scratch);
-    case "argmin": return inner === 1 ? argRows(x, out, outer, size, -1) : argStrided(x, out, outer, size, inner, -1, scratch);
+    case "sum": return inner === 1 ? () => sumRows(x, out, outer, size) : () => sumStrided(x, out, outer, size, inner, scratch);
+    case "max": return inner === 1 ? () => extremeRows(x, out, outer, size, 1) : () => extremeStrided(x, out, outer, size, inner, 1);
+    case "min": return inner === 1 ? () => extremeRows(x, out, outer, size, -1) : () => extremeStrided(x, out, outer, size, inner, -1);
+    case "argmax": return inner === 1 ? () => argRows(x, out, outer, size, 1) : () => argStrided(x, out, outer, size, inner, 1, scratch);
+    case "argmin": return inner === 1 ? () => argRows(x, out, outer, size, -1) : () => argStrided(x, out, outer, size, inner, -1, scratch);
   }
 }
 

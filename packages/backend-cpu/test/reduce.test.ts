@@ -1,7 +1,7 @@
 import type { ReduceOp } from "@neurite/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { setup } from "./helpers.js";
+import { randomArray, rng, setup } from "./helpers.js";
 
 /** Float64 reference with torch semantics: NaN wins max/min and arg ops point at the first NaN; ties take the first. */
 function reference(op: ReduceOp, x: ArrayLike<number>, outer: number, size: number, inner: number): number[] {
@@ -104,5 +104,28 @@ describe("reduce", () => {
   it("rejects buffers too small for the shape", () => {
     const { be } = setup();
     expect(() => be.reduce({ op: "sum", x: be.alloc(5), outer: 2, size: 3, inner: 1, out: be.alloc(2) })).toThrow(/x holds 5/);
+  });
+});
+
+describe("prepared reduce (compiled steps)", () => {
+  it("does what the call does for every op and layout, reading x afresh at each run", () => {
+    const { be, up, read } = setup();
+    const rand = rng(5);
+    for (const op of ["sum", "max", "min", "argmax", "argmin"] as const) {
+      for (const [outer, size, inner] of [[3, 10, 1], [1, 10, 32], [2, 7, 5], [2, 0, 3]] as const) {
+        const n = outer * size * inner;
+        const x = up(randomArray(n, rand));
+        const out = be.alloc(outer * inner);
+        const run = be.prepare("reduce", false, { op, x, out, outer, size, inner })!;
+        for (let round = 0; round < 2; round++) {
+          // new contents in the same buffer: the prepared call must read them
+          const values = randomArray(n, rand);
+          be.kernels.copy!({ x: up(values), out: x, size: n });
+          run();
+          expect(read(out), `${op} [${outer}, ${size}, ${inner}] round ${round}`).toEqual(reference(op, values, outer, size, inner).map((v) => Math.fround(v)));
+        }
+      }
+    }
+    expect(() => be.prepare("reduce", false, { op: "sum", x: up([1, 2]), out: be.alloc(1), outer: 1, size: 3, inner: 1 })).toThrow(/x holds 2 values/);
   });
 });
