@@ -4,9 +4,9 @@
 // a bundler such as Vite has rebundled the package. It imports only ./protocol.js.
 //
 // Each worker instantiates the kernels against the shared memory, then waits on its own flag (a short spin,
-// then Atomics.wait); woken, it claims groups of the task in the shared slot until none is left; run-time kernels arrive as
-// module bytes in shared memory and are compiled on first use, so the worker never returns to its event loop
-// while it runs.
+// then Atomics.wait); woken, it claims groups of the task in the shared slot until none is left; run-time
+// kernels arrive as module bytes in shared memory and are compiled on first use, so the worker never returns
+// to its event loop while it runs.
 import { SPIN_MS, STOP_WORKER, TASK_EXPORTS, type WorkerInit, type WorkerMessage, claimGroup, claimSequence } from "./protocol.js";
 
 type Kernel = (...args: number[]) => void;

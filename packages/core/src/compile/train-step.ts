@@ -239,7 +239,6 @@ export class TrainStepCompiler {
     return key;
   }
 
-
   /** Frees every plan (a new optimizer, a disposed model). */
   reset(): void {
     for (const s of this.states.values()) if (s.phase === "compiled") s.plan.dispose();
