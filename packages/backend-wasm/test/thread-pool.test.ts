@@ -68,6 +68,32 @@ describe("claim word", () => {
   });
 });
 
+describe("threaded products, split by rows or by columns", () => {
+  it("give the one-thread bits: tall ones (m ≥ 2n) by rows, wide ones by columns, with and without the epilogue", async () => {
+    const one = await createWasmBackend({ threads: 1 });
+    const two = await createWasmBackend({ threads: 2 });
+    try {
+      // all above PARALLEL_MATMUL_MIN; 1024×64×256 and its transposed-A twin split rows, 128×512×256 columns
+      for (const [m, k, n, transposeA] of [[1024, 64, 256, false], [1024, 64, 256, true], [128, 512, 256, false]] as const) {
+        expect(m * n * k).toBeGreaterThanOrEqual(PARALLEL_MATMUL_MIN);
+        const [a, b, bias] = [random(m * k, 21), random(k * n, 22), random(n, 23)];
+        const results = [one, two].map((be) => {
+          const args = { a: be.upload(a), b: be.upload(b), out: be.alloc(m * n), batch: 1, m, n, k, transposeA, transposeB: false, aBatchStride: 0, bBatchStride: 0 };
+          be.matmul(args);
+          const plain = be.read(args.out);
+          be.kernels.matmulEpilogue!({ ...args, bias: be.upload(bias), activation: input(0).max(0), scalars: [] });
+          return [plain, be.read(args.out)];
+        });
+        expect(Array.from(results[1]![0]!), `${m}×${k}×${n}`).toEqual(Array.from(results[0]![0]!));
+        expect(Array.from(results[1]![1]!), `${m}×${k}×${n} with bias and relu`).toEqual(Array.from(results[0]![1]!));
+      }
+    } finally {
+      one.dispose();
+      two.dispose();
+    }
+  });
+});
+
 describe("the pool under back-to-back tasks", () => {
   /** y ← y·1.0001 + x, `steps` times, over threaded sizes, a product after every 20 steps and an Adam step after every 10. */
   const chain = (b: WasmBackend, steps: number): { y: Float32Array; c: Float32Array; adam: Float32Array[]; threads: number[] } => {
