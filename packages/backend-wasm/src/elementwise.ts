@@ -1,6 +1,6 @@
 // The elementwise op: collapses the operands' layout, picks the run-time kernel for it and runs it over the
 // collapsed shape, on one thread or split across the pool.
-import { type ElementwiseArgs, type Expr, checkViewBounds, collapseAxes, expr, exprArity, mapExpr } from "@neurite/core";
+import { type ElementwiseArgs, type Expr, checkViewBounds, collapseAxes, expr, exprArity, inputsRead } from "@neurite/core";
 import type { KernelCache } from "./codegen.js";
 import type { CompiledKernel, KernelSpec, Pattern } from "./kernel-spec.js";
 import { bufferOf } from "./memory.js";
@@ -161,12 +161,7 @@ export class ElementwiseRunner {
   private facts(program: Expr): ProgramFacts {
     let facts = this.programFacts.get(program.key);
     if (!facts) {
-      const used = new Set<number>();
-      mapExpr(program, (e) => {
-        if (e.node.kind === "input") used.add(e.node.index);
-        return undefined;
-      });
-      facts = { used, inputs: exprArity(program).inputs };
+      facts = { used: new Set(inputsRead(program)), inputs: exprArity(program).inputs };
       if (this.programFacts.size > MAX_PROGRAM_FACTS) this.programFacts.clear();
       this.programFacts.set(program.key, facts);
     }

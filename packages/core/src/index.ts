@@ -13,7 +13,7 @@ export { CORE_VERSION, loadedCoreCopies, type CoreCopy } from "./process-state.j
 export * as expr from "./expr/expr.js";
 export {
   Expr, type ExprLike, type ExprNode, type UnaryOp, type BinaryOp, UNARY_OPS, BINARY_OPS,
-  constant, input, scalar, param, output, unary, binary, lift, topoOrder, children, mapExpr, exprArity,
+  constant, input, scalar, param, output, unary, binary, lift, topoOrder, children, mapExpr, exprArity, inputsRead,
 } from "./expr/expr.js";
 export { derive } from "./expr/derive.js";
 export { parseFormula, FormulaError, type ParseFormulaOptions } from "./expr/parse.js";

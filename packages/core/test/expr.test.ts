@@ -1,10 +1,10 @@
 /** The expression language: canonical keys, common subexpressions, traversal, and the float64 semantics of compileScalar. */
 import { describe, expect, test, vi } from "vitest";
 import {
-  BINARY_OPS, Expr, UNARY_OPS, binary, children, compileScalar, constant, exprArity, exprToJs, input, mapExpr, output,
-  param, scalar, topoOrder, unary,
+  BINARY_OPS, Expr, UNARY_OPS, binary, children, compileScalar, constant, exprArity, exprToJs, input, inputsRead, mapExpr,
+  output, param, scalar, topoOrder, unary,
 } from "../src/index.js";
-import { where } from "../src/expr/expr.js";
+import { compactInputs, where } from "../src/expr/expr.js";
 
 const x = input(0);
 const y = input(1);
@@ -103,6 +103,19 @@ describe("exprToJs", () => {
 
   test("a parameter left unbound is an error naming it", () => {
     expect(() => compileScalar(x.mul(param("alpha")))).toThrow('expression still holds parameter "alpha": bind parameters before compiling');
+  });
+});
+
+describe("inputs read", () => {
+  test("inputsRead lists each input index once, ascending; compactInputs renumbers them and keeps the value", () => {
+    const e = input(3).mul(input(1).add(input(3)).tanh()).sub(scalar(0));
+    expect(inputsRead(e)).toEqual([1, 3]);
+    expect(inputsRead(constant(2).add(scalar(0)))).toEqual([]);
+    const { program, read } = compactInputs(e);
+    expect(read).toEqual([1, 3]);
+    expect(inputsRead(program)).toEqual([0, 1]);
+    const [a, b] = [0.7, -1.3];
+    expect(compileScalar(program)([a, b], [0.25])).toBe(compileScalar(e)([9, a, 9, b], [0.25]));
   });
 });
 

@@ -359,12 +359,19 @@ export function mapExpr(e: Expr, fn: (e: Expr) => Expr | undefined): Expr {
   return go(e);
 }
 
+/** The indices of the inputs `e` reads, ascending (a kernel can skip laying out the others). */
+export function inputsRead(e: Expr): number[] {
+  const read = new Set<number>();
+  for (const x of topoOrder(e)) if (x.node.kind === "input") read.add(x.node.index);
+  return [...read].sort((p, q) => p - q);
+}
+
 /**
  * `e` over only the inputs it reads: `read` lists their old indices in ascending order, and input(read[i])
  * becomes input(i). A kernel then gets (and lays out) only the operands that matter.
  */
 export function compactInputs(e: Expr): { program: Expr; read: number[] } {
-  const read = [...new Set(topoOrder(e).flatMap((x) => (x.node.kind === "input" ? [x.node.index] : [])))].sort((p, q) => p - q);
+  const read = inputsRead(e);
   const position = new Map(read.map((old, i) => [old, i]));
   const program = mapExpr(e, (x) => (x.node.kind === "input" ? input(position.get(x.node.index)!) : undefined));
   return { program, read };
