@@ -6,8 +6,8 @@
 // worker never needs to return to its event loop while the backend runs. The workers' code is worker.ts,
 // bundled into a string at build time.
 import {
-  CLAIM_CLOSED, type Call, SEQUENCE_WRAP, SLOT_VALUES, SPIN_MS, STOP_WORKER, type WorkerInit, type WorkerMessage, claimFlag, claimGroup,
-  claimWord, doneFlag, encodeCall, flagCount, joinedFlag,
+  CLAIM_CLOSED, type Call, SEQUENCE_WRAP, SLOT_VALUES, STOP_WORKER, type WorkerInit, type WorkerMessage, claimFlag, claimGroup,
+  claimWord, doneFlag, encodeCall, flagCount, joinedFlag, spinUntil,
 } from "./protocol.js";
 import workerSource from "./worker.js?worker-source";
 
@@ -180,13 +180,11 @@ export class ThreadPool {
   private awaitDone(groups: number): void {
     const flags = this.flags;
     const done = doneFlag(this.size);
-    const until = performance.now() + SPIN_MS;
-    let spinning = true;
-    for (let i = 1; ; i++) {
+    if (spinUntil(() => Atomics.load(flags, done) >= groups)) return;
+    for (;;) {
       const got = Atomics.load(flags, done);
       if (got >= groups) return;
-      if (spinning && (i & 255) === 0) spinning = performance.now() <= until;
-      if (!spinning && canBlock) Atomics.wait(flags, done, got, 50);
+      if (canBlock) Atomics.wait(flags, done, got, 50);
     }
   }
 

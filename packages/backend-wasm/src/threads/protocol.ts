@@ -39,6 +39,16 @@ export const joinedFlag = (threads: number): number => threads + 3;
  * off for products of 2^23 multiply-adds and more.
  */
 export const SPIN_MS = 1;
+
+/** Spins until `done()` holds or {@link SPIN_MS} have passed; whether it holds. */
+export function spinUntil(done: () => boolean): boolean {
+  const until = performance.now() + SPIN_MS;
+  for (let i = 1; ; i++) {
+    if (done()) return true;
+    // the clock is read once every 256 checks: a check is a few nanoseconds
+    if ((i & 255) === 0 && performance.now() > until) return false;
+  }
+}
 /** A worker's flag set to this stops it. */
 export const STOP_WORKER = -1;
 

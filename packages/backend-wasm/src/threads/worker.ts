@@ -7,7 +7,7 @@
 // then Atomics.wait); woken, it claims groups of the task in the shared slot until none is left; run-time
 // kernels arrive as module bytes in shared memory and are compiled on first use, so the worker never returns
 // to its event loop while it runs.
-import { SPIN_MS, STOP_WORKER, TASK_EXPORTS, type WorkerInit, type WorkerMessage, claimGroup, claimSequence } from "./protocol.js";
+import { STOP_WORKER, TASK_EXPORTS, type WorkerInit, type WorkerMessage, claimGroup, claimSequence, spinUntil } from "./protocol.js";
 
 type Kernel = (...args: number[]) => void;
 
@@ -103,15 +103,9 @@ function start(init: WorkerInit): void {
   else webScope.close();
 }
 
-/** The sequence number of the next task (or STOP_WORKER) once flags[me] differs from `seen`: spin for SPIN_MS, then sleep. */
+/** The sequence number of the next task (or STOP_WORKER) once flags[me] differs from `seen`: a spin, then sleep. */
 function nextTask(flags: Int32Array, me: number, seen: number): number {
-  const until = performance.now() + SPIN_MS;
-  for (let i = 1; ; i++) {
-    const sequence = Atomics.load(flags, me);
-    if (sequence !== seen) return sequence;
-    if ((i & 255) === 0 && performance.now() > until) break;
-  }
-  Atomics.wait(flags, me, seen);
+  if (!spinUntil(() => Atomics.load(flags, me) !== seen)) Atomics.wait(flags, me, seen);
   return Atomics.load(flags, me);
 }
 
