@@ -168,3 +168,30 @@ export function callKernel(backend: Backend, name: string, optional: boolean, ar
   if (typeof fn !== "function") throw new TypeError(`backend ${backend.name}: kernel ${name} is gone`);
   fn.call(owner, args);
 }
+
+/** A replayed call's prepared form, made on its first direct run (see {@link replayKernel}). */
+export interface PreparedSlot {
+  prepared: (() => void) | undefined;
+}
+
+/**
+ * Whether replays may run prepared calls now: the backend prepares, and no observer (the profiler) watches it,
+ * which sees calls only through the backend's methods.
+ */
+export function replaysDirectly(backend: Backend): boolean {
+  return backend.prepare !== undefined && !isObserved(backend);
+}
+
+/**
+ * Runs one replayed kernel call: through its prepared form when `direct` ({@link replaysDirectly}), prepared once
+ * and kept in `slot` (a plain call where the backend does not prepare this kernel), else through the backend's
+ * methods.
+ */
+export function replayKernel(backend: Backend, direct: boolean, name: string, optional: boolean, args: unknown, slot: PreparedSlot): void {
+  if (!direct) {
+    callKernel(backend, name, optional, args);
+    return;
+  }
+  slot.prepared ??= backend.prepare!(name, optional, args) ?? (() => callKernel(backend, name, optional, args));
+  slot.prepared();
+}

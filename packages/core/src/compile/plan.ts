@@ -5,7 +5,7 @@
  */
 import type { Backend, DataId, StridedView } from "../backend/contract.js";
 import { input } from "../expr/expr.js";
-import { callKernel, isObserved } from "../backend/observe.js";
+import { replayKernel, replaysDirectly } from "../backend/observe.js";
 import type { Storage } from "../tensor/storage.js";
 import type { RecordedCall } from "./trace.js";
 
@@ -112,16 +112,8 @@ export class KernelPlan {
       roles = withSlots;
     }
     this.bind(roles);
-    // an observer (the profiler) sees each call only through the backend's methods
-    const direct = backend.prepare !== undefined && !isObserved(backend);
-    for (const c of this.calls) {
-      if (direct) {
-        c.prepared ??= backend.prepare!(c.name, c.optional, c.args) ?? (() => callKernel(backend, c.name, c.optional, c.args));
-        c.prepared();
-      } else {
-        callKernel(backend, c.name, c.optional, c.args);
-      }
-    }
+    const direct = replaysDirectly(backend);
+    for (const c of this.calls) replayKernel(backend, direct, c.name, c.optional, c.args, c);
   }
 
   /** Re-binds the calls that read a role whose buffer is not the one they hold. */

@@ -4,7 +4,7 @@
  * eager step's own, so both compute the same values bit for bit.
  */
 import type { AdamArgs, Backend, DataId, ElementwiseArgs } from "../backend/contract.js";
-import { isObserved } from "../backend/observe.js";
+import { replayKernel, replaysDirectly } from "../backend/observe.js";
 import type { Expr } from "../expr/expr.js";
 import { contiguousView, onActiveBackend } from "../ops/kernel.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -64,16 +64,10 @@ export class InPlaceUpdates {
     const b = this.backend;
     this.stepScalars.length = 0;
     this.stepScalars.push(...stepScalars);
-    // an observer (the profiler) sees calls only through the backend's methods
-    const direct = b.prepare !== undefined && !isObserved(b);
+    const direct = replaysDirectly(b);
     for (const c of this.calls) {
       if (c.kind === "elementwise") {
-        if (direct) {
-          c.prepared ??= b.prepare!("elementwise", false, c.args) ?? (() => b.elementwise(c.args));
-          c.prepared();
-        } else {
-          b.elementwise(c.args);
-        }
+        replayKernel(b, direct, "elementwise", false, c.args, c);
       } else {
         b.kernels!.adam!({ param: c.param, grad: c.grad, m: c.m, v: c.v, size: c.size, ...adam! });
       }
